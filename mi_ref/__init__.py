@@ -1,0 +1,1 @@
+"""Small, readable PyTorch reference implementations of model-inversion attacks and defenses."""

@@ -1,0 +1,1 @@
+"""Catalogue tooling: one CLI, `python -m tools <verb>`."""
