@@ -25,6 +25,7 @@ _ARXIV_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
 # zero-width characters. They let a title look like another one, so they are refused outright.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACE = re.compile(r"\s")
 
 
 def _clean_text(value: str) -> str:
@@ -45,7 +46,7 @@ def _one_line(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if value != value.strip() or any(c.isspace() for c in value):
+    if _SPACE.search(value):
         raise ValueError(f"{value!r} contains whitespace; remove it")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -86,7 +87,10 @@ Url = Annotated[str, AfterValidator(_url)]
 Doi = Annotated[str, AfterValidator(_doi)]
 Arxiv = Annotated[str, AfterValidator(_arxiv)]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
-TermList = Annotated[list[RecordId], AfterValidator(_unique)]
+# A reference to another record. No pattern here: the loader checks it against the vocabulary and can
+# then say "did you mean 'cvpr'?" instead of only "wrong form".
+Ref = Annotated[str, Field(min_length=1, max_length=80)]
+TermList = Annotated[list[Ref], AfterValidator(_unique)]
 
 
 class Record(BaseModel):
@@ -108,7 +112,7 @@ class Paper(Record):
         description="Full author names in publication order, 'Given Family' (e.g. 'Yuheng Zhang')."
     )
     year: int = Field(ge=1990, le=2100, description="Year of the version cited (peer-reviewed if any).")
-    venue: RecordId = Field(description="Venue ID from catalog/venues.yaml; 'arxiv' for preprints.")
+    venue: Ref = Field(description="Venue ID from catalog/venues.yaml; 'arxiv' for preprints.")
     doi: Doi | None = Field(default=None, description="DOI without the https://doi.org/ prefix.")
     arxiv: Arxiv | None = Field(default=None, description="arXiv identifier without version, e.g. 2001.02610.")
     url: Url = Field(description="Landing page of the paper (no session or tracking parameters).")
@@ -146,7 +150,7 @@ class Reference(Record):
     year: int | None = Field(default=None, ge=1900, le=2100, description="Publication year.")
     url: Url | None = Field(default=None, description="Landing page.")
     doi: Doi | None = Field(default=None, description="DOI without prefix.")
-    paper: RecordId | None = Field(default=None, description="Catalogue paper ID, if the work is in the catalogue.")
+    paper: Ref | None = Field(default=None, description="Catalogue paper ID, if the work is in the catalogue.")
 
 
 DatasetRole = Literal["private", "public-prior", "evaluation", "auxiliary", "benchmark"]
@@ -209,7 +213,7 @@ class Term(Record):
     id: RecordId = Field(description="Term ID, unique within its facet.")
     label: Line = Field(description="Human-readable label.")
     description: Line = Field(description="One-line description.")
-    parent: RecordId | None = Field(default=None, description="Parent term ID in the same facet.")
+    parent: Ref | None = Field(default=None, description="Parent term ID in the same facet.")
 
 
 FACETS = ("attack_family", "defense_family", "modality", "setting", "knowledge", "seed_section")
