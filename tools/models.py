@@ -26,6 +26,11 @@ _ARXIV_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACE = re.compile(r"\s")
+# Catalogue text is plain text. Markup and template syntax have no legitimate use in it and are the
+# first thing a hostile pull request tries, so they are refused here, before any page is generated
+# (the site escapes everything as well; this is the second lock).
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?]")
+_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
 
 
 def _clean_text(value: str) -> str:
@@ -33,6 +38,10 @@ def _clean_text(value: str) -> str:
         raise ValueError("contains an invisible or bidirectional control character; delete it")
     if _CONTROL.search(value):
         raise ValueError("contains a control character; delete it")
+    if _HTML_TAG.search(value):
+        raise ValueError("looks like an HTML tag ('<' followed by a letter); write plain text (e.g. 'less than')")
+    if _TEMPLATE.search(value):
+        raise ValueError("contains template syntax ('{{', '{%' or '{#'); remove it")
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
         raise ValueError("must not be empty")

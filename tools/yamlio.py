@@ -90,12 +90,8 @@ def parse(text: str) -> Document:
         _refuse_anchors(text)
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise YamlError(f"YAML syntax error: {exc.problem or exc.context}", line) from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"YAML syntax error: {exc}") from None
+        raise _syntax_error(exc, text) from None
     except RecursionError:
         raise YamlError("YAML nesting is too deep") from None
     doc = Document(data=None)
@@ -116,9 +112,19 @@ def _refuse_anchors(text: str) -> None:
                 raise YamlError("YAML aliases (*name) are not allowed; write the value out", event.start_mark.line + 1)
             if getattr(event, "anchor", None):
                 raise YamlError("YAML anchors (&name) are not allowed; write the value out", event.start_mark.line + 1)
-    except yaml.MarkedYAMLError as exc:
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text) from None
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str) -> YamlError:
+    """A YamlError with the line PyYAML points at, whatever kind of error it raised."""
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        raise YamlError(f"YAML syntax error: {exc.problem or exc.context}", mark.line + 1 if mark else 0) from None
+        return YamlError(f"YAML syntax error: {exc.problem or exc.context}", mark.line + 1 if mark else 0)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids (control characters...)
+        line = text[: exc.position].count("\n") + 1
+        return YamlError(f"character {exc.character!r} is not allowed in YAML; delete it", line)
+    return YamlError(f"YAML syntax error: {exc}")
 
 
 def _build(node: yaml.Node, loc: tuple, lines: dict[tuple, int], depth: int) -> Any:
