@@ -211,3 +211,21 @@ def test_record_files_point_at_their_schema() -> None:
             first = path.read_text(encoding="utf-8").splitlines()[0]
             assert first == f"# yaml-language-server: $schema=../schema/{schema}.schema.json", (
                 f"{path.relative_to(REPO)}: first line must be the schema comment")
+
+
+_RECORD_FILES = sorted((REPO / "catalog").glob("*/*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def real_catalog():
+    return load_catalog(REPO)
+
+
+@pytest.mark.parametrize("path", _RECORD_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in _RECORD_FILES])
+def test_each_record(real_catalog, path: Path) -> None:
+    """Each catalogue record is its own test case, so a failure names the record."""
+    rel = path.relative_to(REPO).as_posix()
+    if rel.startswith("catalog/coverage/"):
+        pytest.skip("provenance tables are checked by test_coverage.py")
+    problems = [str(p) for p in real_catalog.problems if p.path == rel]
+    assert not problems, "\n".join(problems)
