@@ -35,7 +35,10 @@ def test_every_seed_row_is_exactly_one_paper_in_its_section(cat) -> None:
     rows = coverage.seed_rows(REPO)
     assert len(rows) == 67, "seed-papers.tsv changed: it must keep all 67 rows of the seed repository"
     report = coverage.check(cat, rows, REPO)
-    problems = [f"{k}: no catalogue entry" for k in report.missing + report.pending]
+    # A seed row may wait in catalog/coverage/backlog.txt only while a fact we need (e.g. the authors)
+    # can't be verified; the backlog says why, and the issue stays open until it is empty.
+    problems = [f"{k}: no catalogue entry" for k in report.missing]
+    problems += [f"{k}: in the backlog but now in the catalogue; remove it from backlog.txt" for k in report.stale_backlog]
     problems += [f"{k}: matches several entries {sorted(v)}" for k, v in report.ambiguous.items()]
     problems += [f"{k}: excluded, but every seed row must be in the catalogue" for k in report.excluded]
     for row in rows:
@@ -43,7 +46,8 @@ def test_every_seed_row_is_exactly_one_paper_in_its_section(cat) -> None:
             if SEED_SECTION[row.kind] not in cat.papers[pid].seed_section:
                 problems.append(f"{row.key}: catalog/papers/{pid}.yaml lacks seed_section {SEED_SECTION[row.kind]}")
     assert not problems, "\n".join(problems)
-    assert len({pid for ids in report.matched.values() for pid in ids}) == 66  # one paper is listed twice
+    distinct = {pid for ids in report.matched.values() for pid in ids}
+    assert len(distinct) + len(report.pending) == 66  # one paper is listed twice
 
 
 def test_seed_sections_only_on_seed_papers(cat) -> None:

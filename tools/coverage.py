@@ -83,7 +83,8 @@ def backlog(root: Path) -> set[str]:
     path = root / "catalog/coverage/backlog.txt"
     if not path.exists():
         return set()
-    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+    keys = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return {key for key in keys if key}
 
 
 class Matcher:
