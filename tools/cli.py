@@ -13,10 +13,23 @@ from pathlib import Path
 from tools.catalog import ROOT, load_catalog
 
 
+def github_annotation(problem, level: str = "error") -> str:
+    """A GitHub Actions workflow command that annotates the file and line of a problem in a pull request."""
+
+    def data(value: object) -> str:  # escaping rules of the GitHub Actions toolkit
+        return str(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(value: object) -> str:
+        return data(value).replace(":", "%3A").replace(",", "%2C")
+
+    line = f",line={problem.line}" if problem.line > 0 else ""
+    return f"::{level} file={prop(problem.path)}{line},title={prop(problem.field)}::{data(problem.message)}"
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     cat = load_catalog(Path(args.root))
     for problem in cat.problems:
-        print(problem)
+        print(github_annotation(problem) if args.github else problem)
     if cat.problems:
         print(f"{len(cat.problems)} problem(s) found", file=sys.stderr)
         return 1
@@ -48,13 +61,45 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from tools.add import run
+
+    return run(args)
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from tools.links import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools", description="Model-inversion catalogue tooling.")
     parser.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    verbs.add_parser("validate", help="check the whole catalogue; prints path:line: field: message").set_defaults(func=cmd_validate)
+    validate = verbs.add_parser("validate", help="check the whole catalogue; prints path:line: field: message")
+    validate.add_argument("--github", action="store_true", help="print GitHub annotations (::error file=...,line=...::)")
+    validate.set_defaults(func=cmd_validate)
     verbs.add_parser("schema", help="regenerate catalog/schema/*.schema.json").set_defaults(func=cmd_schema)
     verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(func=cmd_coverage)
+    add = verbs.add_parser("add", help="write catalog/papers/<id>.yaml from BibTeX, an arXiv ID or a DOI")
+    source = add.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bibtex", metavar="FILE", help="BibTeX file with one or more entries ('-' reads standard input)")
+    source.add_argument("--arxiv", metavar="ID", help="arXiv identifier, e.g. 2001.02610")
+    source.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1145/3319535.3354261 (looked up on Crossref)")
+    add.add_argument("--kind", help="fill `kind` too: attack, defense, survey, benchmark, tool or analysis")
+    add.add_argument("--keyword", help="keyword for the ID (method name), e.g. dlg gives zhu2019dlg; one paper only")
+    add.add_argument("--id", help="the whole ID, when the convention cannot derive it; one paper only")
+    add.add_argument("--dry-run", action="store_true", help="print the entries instead of writing them")
+    add.set_defaults(func=cmd_add)
+    links = verbs.add_parser("links", help="check every URL in the catalogue (dead, redirected, tracking parameters)")
+    links.add_argument("--offline", action="store_true", help="check URL syntax only (no network); what pull requests run")
+    links.add_argument("--github", action="store_true", help="print GitHub Actions annotations")
+    links.add_argument("--report", metavar="FILE", help="also write a Markdown report to FILE when there are findings")
+    links.add_argument("--workers", type=int, default=8, help="concurrent requests (default 8)")
+    links.add_argument("--per-host-interval", type=float, default=1.0, help="seconds between requests to one host")
+    links.add_argument("--no-cache", action="store_true", help="ignore and do not update .cache/links.json")
+    links.set_defaults(func=cmd_links)
     return parser
 
 
