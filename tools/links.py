@@ -416,6 +416,7 @@ def run(args) -> int:
         )
         findings = check_offline(refs) + check_online(refs, checker)
         checked = len({r.url for r in refs})
+    findings.sort(key=lambda f: (f.problem.path, f.problem.line, f.problem.field))
     for f in findings:
         print(github_annotation(f.problem, f.level) if args.github else f"{f.level}: {f.problem}")
     if args.report and findings:
