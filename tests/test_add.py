@@ -586,3 +586,19 @@ def test_network_unavailable(catalog_root: Path, monkeypatch, capsys) -> None:
     err = capsys.readouterr().err
     assert "cannot reach Crossref (api.crossref.org)" in err and "--bibtex" in err and "Traceback" not in err
     assert set(_papers(catalog_root)) == {"doe2021example"}
+
+
+def test_contributing_documents_every_field_and_the_commands() -> None:
+    from tools.models import Paper
+
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    missing = [name for name in Paper.model_fields if f"`{name}`" not in text]
+    assert missing == [], f"CONTRIBUTING.md does not explain: {missing}"
+    for command in (
+        "python -m tools validate",
+        "python -m tools links --offline",
+        "python -m tools add --doi",
+        "python -m tools add --arxiv",
+        "python -m tools add --bibtex",
+    ):
+        assert command in text
