@@ -73,6 +73,30 @@ def cmd_links(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from tools.site import build
+
+    return build.build(Path(args.root))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tools.site import build
+
+    return build.serve(Path(args.root), address=args.dev_addr)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tools import export
+    from tools.site.build import load_checked
+
+    cat = load_checked(Path(args.root))
+    if cat is None:
+        return 1
+    paths = export.write_exports(cat, Path(args.out))
+    print(f"wrote {len(paths)} files under {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools", description="Model-inversion catalogue tooling.")
     parser.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
@@ -100,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--per-host-interval", type=float, default=1.0, help="seconds between requests to one host")
     links.add_argument("--no-cache", action="store_true", help="ignore and do not update .cache/links.json")
     links.set_defaults(func=cmd_links)
+    verbs.add_parser("build", help="validate, generate the site's pages, then mkdocs build --strict into build/site/"
+                     ).set_defaults(func=cmd_build)
+    serve = verbs.add_parser("serve", help="build and serve the site with live preview (regenerates on catalogue changes)")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
+    serve.set_defaults(func=cmd_serve)
+    export = verbs.add_parser("export", help="write the catalogue as JSON (+ schema), CSV, BibTeX and CSL-JSON")
+    export.add_argument("--out", default="build/exports", help="output folder (default: build/exports)")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -1,0 +1,36 @@
+/* Sortable paper tables: click a column heading of a table.mi-sortable to sort by it, click again
+ * to reverse. Plain DOM, no dependencies; tables without JavaScript keep their build-time order. */
+(function () {
+  "use strict";
+
+  function cellValue(row, index, kind) {
+    var text = row.cells[index] ? row.cells[index].textContent.trim() : "";
+    return kind === "number" ? parseFloat(text) || 0 : text.toLocaleLowerCase();
+  }
+
+  function sortBy(table, th) {
+    var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var kind = th.getAttribute("data-sort");
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = cellValue(a, index, kind), y = cellValue(b, index, kind);
+      var order = x < y ? -1 : x > y ? 1 : 0;
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.querySelectorAll("th[aria-sort]").forEach(function (other) { other.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+
+  document.querySelectorAll("table.mi-sortable").forEach(function (table) {
+    table.querySelectorAll("th[data-sort]").forEach(function (th) {
+      th.tabIndex = 0;
+      th.addEventListener("click", function () { sortBy(table, th); });
+      th.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(table, th); }
+      });
+    });
+  });
+})();

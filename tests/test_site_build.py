@@ -1,0 +1,131 @@
+"""Whole-site builds (`python -m tools build` in a scratch copy): every page exists, every internal
+link resolves, data shows up exactly as written, and the search index covers the papers."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from tests.conftest import REPO, write_catalog
+from tools.catalog import load_catalog
+from tools.site import build
+
+
+class Page(HTMLParser):
+    """Collects a built page's link targets, element ids and the text of its first <h1>."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.h1: list[str] = []
+        self._in_h1 = False
+        self._h1_done = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("href", "src"):
+            if attrs.get(name) and tag in ("a", "link", "script", "img"):
+                self.links.append(attrs[name])
+        if tag == "h1" and not self._h1_done:
+            self._in_h1 = True
+
+    def handle_endtag(self, tag):
+        if tag == "h1" and self._in_h1:
+            self._in_h1, self._h1_done = False, True
+
+    def handle_data(self, data):
+        if self._in_h1:
+            self.h1.append(data)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def built(root: Path) -> Path:
+    assert build.build(root) == 0
+    return root / "build" / "site"
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory) -> tuple[Path, object]:
+    root = build.copy_sources(REPO, tmp_path_factory.mktemp("real"))
+    return built(root), load_catalog(root)
+
+
+def broken_links(site: Path) -> list[str]:
+    broken = []
+    for html in site.rglob("*.html"):
+        if html.name == "404.html" and html.parent == site:
+            continue  # served at any depth, so MkDocs writes its links from the root on purpose
+        page_dir = html.parent.relative_to(site).as_posix()
+        for link in parse(html).links:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith(("#", "//", "mailto:")):
+                continue
+            target = posixpath.normpath(posixpath.join(page_dir, unquote(parts.path))) if parts.path else page_dir
+            path = site / target
+            if not (path.is_file() or (path / "index.html").is_file()):
+                broken.append(f"{html.relative_to(site)} -> {link}")
+    return broken
+
+
+def test_every_internal_link_resolves(real_site):
+    site, _ = real_site
+    assert broken_links(site) == []
+
+
+def test_a_built_page_for_every_record(real_site):
+    site, cat = real_site
+    for pid, paper in cat.papers.items():
+        page = site / "generated" / "papers" / pid / "index.html"
+        assert "".join(parse(page).h1).strip() == paper.title
+    for facet, terms in cat.terms.items():
+        for term in terms:
+            assert (site / "generated" / "taxonomy" / facet / term / "index.html").is_file()
+    for did in cat.datasets:
+        assert (site / "generated" / "datasets" / did / "index.html").is_file()
+    for mid in cat.metrics:
+        assert (site / "generated" / "metrics" / mid / "index.html").is_file()
+    for name in ("catalogue.json", "catalogue.bib", "papers.csv", "catalogue.csl.json", "catalogue.schema.json"):
+        assert (site / "generated" / "downloads" / name).is_file()
+
+
+def test_search_index_has_papers_not_long_lists(real_site):
+    site, cat = real_site
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {f"generated/papers/{pid}/" for pid in cat.papers} <= locations
+    assert not any(loc.startswith("generated/taxonomy/attack_family/") for loc in locations)
+    paper = cat.papers["zhang2020gmi"]
+    doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi/")
+    assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]
+
+
+TRICKY_TITLE = 'Attacks Where 5 < 7 & "Quotes" \'Apostrophes\' *Stars* _Under_ $x$ --8<-- [l](u) Ünïcode'
+TRICKY_TLDR = 'Plain words.\n--8<-- "mkdocs.yml"\n    indented like code\n# not a heading'
+
+
+def test_data_that_looks_like_markup_shows_as_written(tmp_path):
+    root = write_catalog(tmp_path)
+    build.copy_sources(REPO, root, with_catalog=False)
+    paper = root / "catalog" / "papers" / "doe2021example.yaml"
+    text = paper.read_text(encoding="utf-8")
+    text = text.replace('title: "An Example Attack on Example Models"', f"title: {json.dumps(TRICKY_TITLE)}")
+    text = text.replace("tldr: A made-up paper used to test the validator.", f"tldr: {json.dumps(TRICKY_TLDR)}")
+    paper.write_text(text, encoding="utf-8")
+    assert not load_catalog(root).problems
+    site = built(root)
+    page = site / "generated" / "papers" / "doe2021example" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "".join(parse(page).h1).strip() == TRICKY_TITLE
+    assert "site_name" not in html  # the snippet line was not expanded
+    assert "<em>Stars</em>" not in html and "<pre><code>indented" not in html
+    assert broken_links(site) == []

@@ -1,0 +1,210 @@
+"""Unit tests of the site generator (tools/site/): pages per record, links, escaping, figures, explore data.
+
+These render pages in memory (no MkDocs run); tests/test_site_build.py builds whole sites.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import markdown
+import pytest
+import yaml
+
+from tests.conftest import REPO, write_catalog
+from tools.catalog import load_catalog
+from tools.models import FACETS, Paper
+from tools.site import build, explore, figures, pages, refcode
+
+
+@pytest.fixture(scope="module")
+def real():
+    cat = load_catalog(REPO)
+    assert not cat.problems, cat.problems[:3]
+    return cat, pages.render_site(cat, REPO)
+
+
+def test_a_page_for_every_record(real):
+    cat, files = real
+    for pid in cat.papers:
+        assert f"papers/{pid}.md" in files, pid
+    for facet in FACETS:
+        assert f"taxonomy/{facet}/index.md" in files
+        for term in cat.terms[facet]:
+            assert f"taxonomy/{facet}/{term}.md" in files, (facet, term)
+    for did in cat.datasets:
+        assert f"datasets/{did}.md" in files
+    for mid in cat.metrics:
+        assert f"metrics/{mid}.md" in files
+    for name in refcode.read_modules(REPO):
+        assert f"reference/{name}.md" in files
+    for name in ("explore.json", "feed.xml", "whats-new.md", "downloads/index.md", "_snippets/home.html"):
+        assert name in files
+
+
+def test_paper_page_shows_its_facts(real):
+    cat, files = real
+    paper = cat.papers["zhang2020gmi"]
+    text = files["papers/zhang2020gmi.md"]
+    assert paper.title in text
+    assert f"https://doi.org/{paper.doi}" in text
+    assert f"https://arxiv.org/abs/{paper.arxiv}" in text
+    assert "@inproceedings" in text and "zhang2020gmi" in text
+    assert "https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/zhang2020gmi.yaml" in text
+    for term in paper.attack_family:
+        assert f'href="../../taxonomy/attack_family/{term}/"' in text
+    for did in paper.datasets:
+        assert f'href="../../datasets/{did}/"' in text
+
+
+def test_front_matter_is_yaml_and_title_is_escaped(real):
+    _, files = real
+    for rel, text in files.items():
+        if rel.endswith(".md"):
+            front = text.split("---\n")[1]
+            meta = yaml.safe_load(front)
+            assert "<" not in meta["title"], rel
+
+
+@pytest.mark.parametrize(("from_page", "to", "expected"), [
+    ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../../taxonomy/modality/image/"),
+    ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/"),
+    ("index.md", "explore.md", "explore/"),
+    ("index.md", "generated/figures/x.svg", "generated/figures/x.svg"),
+    ("generated/whats-new.md", "generated/feed.xml", "../feed.xml"),
+    ("generated/papers/a.md", "generated/papers/a.md", "./"),
+    ("generated/datasets/index.md", "index.md", "../../"),
+])
+def test_href_follows_directory_urls(from_page, to, expected):
+    assert pages.href(from_page, to) == expected
+
+
+HOSTILE = {
+    "title": '<script>alert("t")</script> {{ 7*7 }} {% raw %} *x* [l](javascript:alert(1))',
+    "tldr": 'fine\n--8<-- "/etc/passwd"\n<img src=x onerror=alert(1)> &amp; {# c #}',
+    "authors": ["<b>Bold</b> Author", "Eve \"Quote' Mallory"],
+}
+
+
+def _hostile_paper(cat) -> Paper:
+    base = next(iter(cat.papers.values())).model_dump()
+    base.update(HOSTILE, code=["javascript:alert(1)"], url="javascript:alert(2)")
+    return Paper.model_construct(**base)  # skips validation on purpose: tests the second lock
+
+
+def test_hostile_text_is_escaped_even_past_the_validator(catalog_root):
+    cat = load_catalog(catalog_root)
+    cat.papers = {"doe2021example": _hostile_paper(cat)}
+    files = pages.render_site(cat, catalog_root)
+    for rel in ("papers/doe2021example.md", "taxonomy/attack_family/generative-prior.md", "whats-new.md"):
+        text = files[rel]
+        body = text.split("---\n", 2)[2]
+        assert "<script" not in text and "<img" not in text and "<b>" not in text, rel
+        assert "&lt;script&gt;" in body, rel
+        assert "javascript:" not in re.findall(r'href="([^"]*)"', body), rel
+        assert not any(line.lstrip().startswith("--8<--") for line in body.splitlines()), rel
+        # Rendered as MkDocs would, the block stays one escaped HTML block (no Markdown, no snippet).
+        html = markdown.markdown(body, extensions=["pymdownx.snippets"],
+                                 extension_configs={"pymdownx.snippets": {"check_paths": True, "base_path": ["/none"]}})
+        assert "<script" not in html and "<em>x</em>" not in html
+    assert b"<script" not in files["feed.xml"] if isinstance(files["feed.xml"], bytes) else True
+    ET.fromstring(files["feed.xml"])  # still well-formed XML
+
+
+def test_docstrings_render_markdown_without_raw_html():
+    html = pages.docstring_html("Idea: **bold** and `code` with $x_i^2$.\n\n<script>alert(1)</script>\n\n1. one\n2. two")
+    assert "<strong>bold</strong>" in html and "<ol>" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<code class="mi-math">$x_i^2$</code>' in html
+
+
+def test_core_region_and_results_hook(tmp_path):
+    mod = tmp_path / "mi_ref"
+    mod.mkdir()
+    (mod / "toy.py").write_text('"""Toy: a docstring."""\nPAPERS = ("doe2021example",)\nx = 1\n'
+                                "# --- core ---\ndef f():\n    return 2\n# --- end core ---\ny = 3\n", encoding="utf-8")
+    (mod / "harness.py").write_text('"""Shared."""\n', encoding="utf-8")
+    modules = refcode.read_modules(tmp_path)
+    assert list(modules) == ["toy"]
+    assert modules["toy"].papers == ("doe2021example",)
+    assert modules["toy"].core == ["def f():\n    return 2"]
+    assert refcode.reference_results(tmp_path, "toy") == []
+    (mod / "results").mkdir()
+    (mod / "results" / "toy.json").write_text(json.dumps(
+        {"metrics": {"psnr": 21.5}, "baselines": {"noise": {"psnr": 7.25}}, "extra": {"seed": 0}}), encoding="utf-8")
+    (mod / "results" / "toyish.json").write_text("{}", encoding="utf-8")  # another module's name prefix: ignored
+    tables = refcode.reference_results(tmp_path, "toy")
+    assert [(t.name, t.baselines, t.rows) for t in tables] == [("toy.json", ["noise"], [("psnr", "21.5", ["7.25"])])]
+
+
+def test_unclosed_core_region_is_a_clear_error(tmp_path):
+    (tmp_path / "mi_ref").mkdir()
+    (tmp_path / "mi_ref" / "bad.py").write_text('"""Bad."""\n# --- core ---\nx = 1\n', encoding="utf-8")
+    with pytest.raises(refcode.ModuleError, match="never closed"):
+        refcode.read_modules(tmp_path)
+
+
+def test_module_page_shows_code_from_the_file(real):
+    _, files = real
+    for name, mod in refcode.read_modules(REPO).items():
+        text = files[f"reference/{name}.md"]
+        assert f"python -m mi_ref.{name}" in text
+        for region in mod.core:
+            first = next(line for line in region.splitlines() if line.strip().startswith("def "))
+            func = first.split("def ", 1)[1].split("(", 1)[0]
+            assert func in text, (name, func)
+
+
+def test_explore_data_decodes_to_the_catalogue(real):
+    cat, files = real
+    data = json.loads(files["explore.json"])
+    ids = [f["id"] for f in data["facets"]]
+    assert ids == list(explore.EXPLORE_FACETS)
+    assert len(data["papers"]) == len(cat.papers)
+    for row in data["papers"]:
+        paper = cat.papers[row[0]]
+        assert (row[1], row[3]) == (paper.title, paper.year)
+        assert data["venues"][row[4]][0] == paper.venue
+        assert bool(row[5] & explore.CODE) == bool(paper.code)
+        assert bool(row[5] & explore.REFERENCE) == bool(paper.implementation)
+        for k, facet in enumerate(data["facets"]):
+            got = sorted(facet["values"][i][0] for i in row[6 + k])
+            want = [paper.kind] if facet["id"] == "kind" else sorted(getattr(paper, facet["id"]))
+            assert got == want, (paper.id, facet["id"])
+
+
+def test_matrix_and_figures_count_the_catalogue(real):
+    cat, files = real
+    matrix = figures.modality_setting_matrix(cat, "explore/")
+    settings = [sid for _, sid in matrix.columns]
+    for (label, cells), mid in zip(matrix.rows, cat.terms["modality"]):
+        for (count, url), sid in zip(cells, settings):
+            expected = sum(1 for p in cat.papers.values() if mid in p.modality and sid in p.setting)
+            assert count == expected and url == f"explore/?modality={mid}&setting={sid}"
+    svg = ET.fromstring(files["figures/papers-per-year-by-kind.svg"])
+    legend = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.text and "(" in t.text]
+    kinds = Counter(p.kind for p in cat.papers.values())
+    assert sorted(legend) == sorted(f"{k} ({n})" for k, n in kinds.items())
+
+
+def test_write_tree_writes_changes_and_removes_stale_files(tmp_path):
+    assert build.write_tree(tmp_path, {"a/x.md": "1", "b.txt": b"2"}) == (2, 0)
+    assert build.write_tree(tmp_path, {"a/x.md": "1", "c.md": "3"}) == (1, 1)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == ["a/x.md", "c.md"]
+
+
+def test_generation_refuses_a_catalogue_with_problems(tmp_path, capsys):
+    root = write_catalog(tmp_path)
+    (root / "catalog" / "papers" / "doe2021example.yaml").write_text("id: doe2021example\n", encoding="utf-8")
+    assert build.generate(root) == 1
+    assert "doe2021example.yaml" in capsys.readouterr().err
+    assert not (root / "site" / "generated").exists()
+
+
+def test_no_torch_import_in_tools():
+    for path in (REPO / "tools").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import torch|from torch)", text, re.MULTILINE), path

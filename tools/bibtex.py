@@ -1,0 +1,71 @@
+"""Catalogue papers as BibTeX entries, written by bibtexparser (never by string templates).
+
+One entry per paper, keyed by the paper ID. The entry type follows the venue's type (conference and
+workshop -> @inproceedings, journal -> @article, book -> @incollection, preprint -> @misc with the
+arXiv fields). Free text (title, names, venue) is LaTeX-encoded with pylatexenc, bibtexparser's own
+dependency, so `&`, `%`, `_`, braces and accents survive a LaTeX run; the title gets one extra pair of
+braces so BibTeX styles keep its casing. URLs, DOIs and arXiv IDs are written verbatim.
+
+Used by the site (a BibTeX block on each paper page, per-term files) and by `python -m tools export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import bibtexparser
+from bibtexparser import model
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from tools.models import Paper, Venue
+
+# Every special character (not only non-ASCII) becomes a LaTeX command, each wrapped in braces so
+# that "{\"u}" cannot merge with the letters around it.
+_ENCODER = UnicodeToLatexEncoder(non_ascii_only=False, replacement_latex_protection="braces-all",
+                                 unknown_char_policy="keep")
+
+ENTRY_TYPES = {"conference": "inproceedings", "workshop": "inproceedings", "journal": "article",
+               "book": "incollection", "preprint": "misc"}
+
+
+def latex(text: str) -> str:
+    """Plain catalogue text -> LaTeX source that typesets as the same text."""
+    return _ENCODER.unicode_to_latex(text)
+
+
+def paper_entry(paper: Paper, venue: Venue | None) -> model.Entry:
+    """The BibTeX entry of one paper (fields in the usual reading order)."""
+    venue_type = venue.type if venue else "preprint"
+    entry_type = ENTRY_TYPES[venue_type]
+    fields = [
+        ("author", " and ".join(latex(name) for name in paper.authors)),
+        ("title", "{" + latex(paper.title) + "}"),
+    ]
+    if venue is not None and venue_type in ("conference", "workshop", "book"):
+        fields.append(("booktitle", latex(venue.name)))
+    elif venue is not None and venue_type == "journal":
+        fields.append(("journal", latex(venue.name)))
+    elif venue is not None and venue.id != "arxiv":
+        fields.append(("howpublished", latex(venue.name)))
+    fields.append(("year", str(paper.year)))
+    if venue is not None and venue.publisher and venue_type != "preprint":
+        fields.append(("publisher", latex(venue.publisher)))
+    if paper.doi:
+        fields.append(("doi", paper.doi))
+    if paper.arxiv:
+        fields += [("eprint", paper.arxiv), ("archiveprefix", "arXiv")]
+    fields.append(("url", paper.url))
+    return model.Entry(entry_type, paper.id, [model.Field(k, v) for k, v in fields])
+
+
+def write_entries(entries: Iterable[model.Entry]) -> str:
+    """BibTeX text of the given entries, in the given order."""
+    library = bibtexparser.Library()
+    for entry in entries:
+        library.add(entry)
+    return bibtexparser.write_string(library)
+
+
+def paper_bibtex(paper: Paper, venue: Venue | None) -> str:
+    """The BibTeX text of one paper, as shown on its page."""
+    return write_entries([paper_entry(paper, venue)]).strip() + "\n"

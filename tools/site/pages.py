@@ -1,0 +1,590 @@
+"""Every generated page and data file of the site, as pure functions of the catalogue.
+
+`render_site(cat, root)` returns {path under site/generated/: text or bytes}; build.py writes them.
+Pages are Markdown files holding YAML front matter and a single raw HTML block from a Jinja template
+(autoescaping on). Links between generated pages are computed here, relative to the page's URL
+(MkDocs' directory URLs: generated/papers/x.md is served at generated/papers/x/).
+
+Two locks keep hostile data out of the page: Jinja escapes every value, and `_finalize` folds newlines
+in values so no data can start a line (pymdownx.snippets acts on lines starting with `--8<--`, before
+HTML is set aside). Lines that start with '-' or ';' for another reason are written as entities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import html
+import json
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import markdown
+import yaml
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import BibTeXLexer, PythonLexer
+
+from tools import export
+from tools.catalog import Catalog
+from tools.models import FACETS, Paper
+from tools.site import explore, figures, refcode
+
+GENERATED = "generated"  # folder under the docs dir (site/) that holds every generated file; git-ignored
+PAPERS = f"{GENERATED}/papers"
+BRANCH = "main"
+WHATS_NEW_COUNT = 50
+SEARCH_EXCLUDE = {"search": {"exclude": True}}  # lists that repeat paper titles: keep them out of the index
+
+
+# --- links -----------------------------------------------------------------------------------------
+
+
+def page_url(path: str) -> str:
+    """Docs-relative path of a page or file -> its URL path relative to the site root."""
+    if not path.endswith(".md"):
+        return path
+    stem = path[:-3]
+    if stem == "index":
+        return ""
+    if stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def href(from_page: str, to: str) -> str:
+    """Relative link from one page (docs path) to a page or file (docs path)."""
+    base, target = page_url(from_page), page_url(to)
+    rel = posixpath.relpath(target or ".", base.rstrip("/") or ".")
+    if target.endswith("/") or target == "":
+        rel = "./" if rel == "." else rel + "/"
+    return rel
+
+
+def paper_page(pid: str) -> str:
+    return f"{PAPERS}/{pid}.md"
+
+
+def term_page(facet: str, term: str) -> str:
+    return f"{GENERATED}/taxonomy/{facet}/{term}.md"
+
+
+def facet_page(facet: str) -> str:
+    return f"{GENERATED}/taxonomy/{facet}/index.md"
+
+
+def safe_url(url: str | None) -> str:
+    """External links must be http(s); anything else (javascript:, data:) becomes a dead link."""
+    return url if url and url.startswith(("https://", "http://")) else "#"
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+
+def _finalize(value):
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.replace("\r", " ").replace("\n", " ")
+    return value
+
+
+ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("tools.site", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    finalize=_finalize,
+    undefined=jinja2.StrictUndefined,
+)
+_LINE_START = re.compile(r"(?m)^([ \t]*)([-;])")
+_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+
+def _guard(body: str) -> str:
+    return _LINE_START.sub(lambda m: m.group(1) + f"&#{ord(m.group(2))};", body)
+
+
+def md_page(title: str, body: str, meta: dict | None = None) -> str:
+    """A Markdown page: front matter (values JSON-quoted, title pre-escaped because the theme prints it
+    unescaped) and one raw HTML block."""
+    lines = ["---", f"title: {json.dumps(html.escape(title, quote=False))}"]
+    if meta:
+        lines.append(yaml.safe_dump(meta, default_flow_style=False, sort_keys=True).strip())
+    lines += ["---", "", _guard(body.strip()), ""]
+    return "\n".join(lines)
+
+
+def render(template: str, **context) -> str:
+    return ENV.get_template(template).render(**context)
+
+
+def code_html(code: str, lexer) -> Markup:
+    """Syntax-highlighted code; Pygments escapes the text itself."""
+    return Markup(highlight(code, lexer, _FORMATTER))
+
+
+# Markdown for module docstrings, with raw HTML switched off (it comes out escaped). Math between $ or
+# $$ is set aside first and shown as code, since the site loads no math renderer.
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
+
+
+def docstring_html(text: str) -> Markup:
+    spans: list[str] = []
+
+    def stash(m: re.Match) -> str:
+        spans.append(m.group(0))
+        return f"MIMATH{len(spans) - 1}X"
+
+    md = markdown.Markdown(extensions=["fenced_code"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    out = md.convert(_MATH.sub(stash, text))
+    out = re.sub(r"MIMATH(\d+)X", lambda m: f'<code class="mi-math">{html.escape(spans[int(m.group(1))])}</code>', out)
+    return Markup(out)
+
+
+# --- the catalogue's pages -------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """What every page function needs: the catalogue and a few things computed once from it."""
+
+    cat: Catalog
+    root: Path
+    repo_url: str
+    bibtex: dict[str, str]
+    modules: dict[str, refcode.Module]
+    term_papers: dict[str, dict[str, list[str]]]  # facet -> term -> paper IDs (term or descendants)
+
+    def sorted_papers(self, ids) -> list[Paper]:
+        papers = [self.cat.papers[i] for i in ids]
+        return sorted(papers, key=lambda p: (-p.year, p.title.casefold(), p.id))
+
+    def venue_label(self, paper: Paper) -> str:
+        venue = self.cat.venues.get(paper.venue)
+        return f"{venue.short} ({venue.name})" if venue and venue.short != venue.name else (venue.name if venue else paper.venue)
+
+    def facet_label(self, facet: str) -> str:
+        return next((f.label for f in self.cat.taxonomy.facets if f.id == facet), facet)
+
+    def children(self, facet: str, term: str | None) -> list[str]:
+        return [t for t, v in self.cat.terms[facet].items() if v.parent == term]
+
+
+def cite_as(paper: Paper, site: Site) -> str:
+    """A plain-text reference: authors, year, title, venue, DOI or arXiv."""
+    venue = site.cat.venues.get(paper.venue)
+    authors = ", ".join(paper.authors[:-1]) + (" and " if len(paper.authors) > 1 else "") + paper.authors[-1]
+    where = "arXiv preprint" if paper.venue == "arxiv" else (venue.short if venue else paper.venue)
+    text = f"{authors} ({paper.year}). {paper.title.rstrip('.')}. {where}."
+    if paper.doi:
+        text += f" https://doi.org/{paper.doi}"
+    elif paper.arxiv:
+        text += f" arXiv:{paper.arxiv}"
+    return text
+
+
+def render_paper(site: Site, paper: Paper) -> str:
+    here = paper_page(paper.id)
+    cat = site.cat
+    external = [("Paper", safe_url(paper.url))]
+    if paper.doi:
+        external.append((f"DOI {paper.doi}", f"https://doi.org/{paper.doi}"))
+    if paper.arxiv:
+        external.append((f"arXiv {paper.arxiv}", f"https://arxiv.org/abs/{paper.arxiv}"))
+    external += [(f"Code: {url.split('://', 1)[-1]}", safe_url(url)) for url in paper.code]
+    facet_rows = []
+    for facet in FACETS:
+        terms = cat.terms[facet]
+        items = [(terms[t].label, href(here, term_page(facet, t))) for t in getattr(paper, facet) if t in terms]
+        if items:
+            facet_rows.append((site.facet_label(facet), items))
+    facet_rows.insert(0, ("Kind", [(paper.kind, href(here, f"{GENERATED}/kinds/{paper.kind}.md"))]))
+    for label, ids, records, folder in (("Datasets", paper.datasets, cat.datasets, "datasets"),
+                                        ("Metrics", paper.metrics, cat.metrics, "metrics")):
+        items = [(records[i].name, href(here, f"{GENERATED}/{folder}/{i}.md")) for i in ids if i in records]
+        if items:
+            facet_rows.append((label, items))
+    implementation = None
+    if paper.implementation:
+        name = paper.implementation.removeprefix("mi_ref.")
+        target = href(here, f"{GENERATED}/reference/{name}.md") if name in site.modules else safe_url(
+            f"{site.repo_url}/blob/{BRANCH}/mi_ref/{name}.py")
+        implementation = (paper.implementation, target)
+    listed = [(cat.lists[i].name, safe_url(cat.lists[i].url)) for i in paper.listed_in if i in cat.lists]
+    body = render(
+        "paper.html.j2", p=paper, venue_label=site.venue_label(paper), external=external, facet_rows=facet_rows,
+        implementation=implementation, listed_in=listed, cite_as=cite_as(paper, site),
+        bibtex_html=code_html(site.bibtex[paper.id], BibTeXLexer()),
+        edit_url=safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{paper.id}.yaml"),
+        conventions=href(here, "conventions.md"),
+    )
+    return md_page(paper.title, body)
+
+
+def _rows_prefix(here: str) -> str:
+    return href(here, f"{PAPERS}/x.md")[: -len("x/")]
+
+
+def render_term(site: Site, facet: str, term_id: str) -> str:
+    here = term_page(facet, term_id)
+    terms = site.cat.terms[facet]
+    term = terms[term_id]
+    crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md")),
+              (site.facet_label(facet), href(here, facet_page(facet)))]
+    chain, parent = [], term.parent
+    while parent and parent in terms and parent not in chain:
+        chain.insert(0, parent)
+        parent = terms[parent].parent
+    crumbs += [(terms[t].label, href(here, term_page(facet, t))) for t in chain]
+    children = [(terms[c].label, href(here, term_page(facet, c)), len(site.term_papers[facet][c]))
+                for c in site.children(facet, term_id)]
+    ids = site.term_papers[facet][term_id]
+    extra = []
+    if ids:
+        extra.append(("BibTeX of these papers", href(here, f"{GENERATED}/downloads/bibtex/{facet}/{term_id}.bib")))
+    if facet in explore.EXPLORE_FACETS:
+        extra.append(("Open in Explore", href(here, "explore.md") + f"?{facet}={term_id}"))
+    body = render("listing.html.j2", title=term.label, breadcrumbs=crumbs, description=term.description, facts=[],
+                  children=children, extra_links=extra, rows=site.sorted_papers(ids),
+                  note="Papers filed under this term or one of its sub-terms." if children else "",
+                  prefix=_rows_prefix(here), venues=site.cat.venues)
+    return md_page(f"{term.label} ({site.facet_label(facet)})", body, SEARCH_EXCLUDE)
+
+
+def _tree_ids(site: Site, facet: str, parent: str | None = None, depth: int = 0) -> list[tuple[str, int]]:
+    """(term ID, depth) for the facet's terms, depth-first in taxonomy order."""
+    out = []
+    for t in site.children(facet, parent):
+        out.append((t, depth))
+        if depth < 8:  # the loader refuses self-parents; the cap also stops longer cycles
+            out += _tree_ids(site, facet, t, depth + 1)
+    return out
+
+
+def _tree(site: Site, facet: str, here: str) -> list:
+    terms = site.cat.terms[facet]
+    return [(terms[t].label, href(here, term_page(facet, t)), len(site.term_papers[facet][t]), depth,
+             terms[t].description) for t, depth in _tree_ids(site, facet)]
+
+
+def render_facet(site: Site, facet: str) -> str:
+    here = facet_page(facet)
+    facet_obj = next(f for f in site.cat.taxonomy.facets if f.id == facet)
+    tree = _tree(site, facet, here)
+    sections, all_rows = [], None
+    if facet == "seed_section":
+        # The seed survey's own structure: each section, in its order, with the papers it files there.
+        direct = defaultdict(list)
+        for pid, paper in site.cat.papers.items():
+            for t in paper.seed_section:
+                direct[t].append(pid)
+        terms = site.cat.terms[facet]
+        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.sorted_papers(direct[t]))
+                    for t, depth in _tree_ids(site, facet)]
+    else:
+        ids = {pid for p_ids in site.term_papers[facet].values() for pid in p_ids}
+        all_rows = site.sorted_papers(ids)
+    crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
+    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
+                  all_rows=all_rows, prefix=_rows_prefix(here), venues=site.cat.venues)
+    return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
+
+
+def render_kind(site: Site, kind: str) -> str:
+    here = f"{GENERATED}/kinds/{kind}.md"
+    ids = [pid for pid, p in site.cat.papers.items() if p.kind == kind]
+    body = render("listing.html.j2", title=f"Kind: {kind}", breadcrumbs=[("Conventions", href(here, "conventions.md"))],
+                  description=KIND_DESCRIPTIONS[kind], facts=[], children=[],
+                  extra_links=[("Open in Explore", href(here, "explore.md") + f"?kind={kind}")],
+                  rows=site.sorted_papers(ids), note="", prefix=_rows_prefix(here), venues=site.cat.venues)
+    return md_page(f"Kind: {kind}", body, SEARCH_EXCLUDE)
+
+
+KIND_DESCRIPTIONS = {
+    "attack": "Papers whose main contribution is a model-inversion attack.",
+    "defense": "Papers whose main contribution is a defense against model inversion.",
+    "survey": "Surveys and systematisations of the field.",
+    "benchmark": "Benchmarks and evaluation frameworks.",
+    "tool": "Toolboxes and libraries.",
+    "analysis": "Analyses and measurements of inversion risk that are neither a new attack nor a defense.",
+}
+
+
+def render_taxonomy_index(site: Site) -> str:
+    here = f"{GENERATED}/taxonomy/index.md"
+    rows = []
+    for f in site.cat.taxonomy.facets:
+        papers = {pid for ids in site.term_papers[f.id].values() for pid in ids}
+        rows.append((f.label, href(here, facet_page(f.id)), [f.description, len(f.terms), len(papers)]))
+    body = render("index_table.html.j2", title="Taxonomy",
+                  intro="Every paper is filed under terms of these facets. Each facet page shows its terms as a tree; "
+                        "each term page lists its papers. The seed survey facet reproduces the sections of the survey "
+                        "the catalogue started from.",
+                  extra_links=[("Explore: combine facets", href(here, "explore.md"))],
+                  headers=["Facet", "Description", "Terms", "Papers"], numeric={"Terms", "Papers"}, rows=rows)
+    return md_page("Taxonomy", body)
+
+
+def render_dataset(site: Site, did: str) -> str:
+    here = f"{GENERATED}/datasets/{did}.md"
+    d = site.cat.datasets[did]
+    modality = site.cat.terms["modality"]
+    facts = [("Contents", d.contents, None), ("Usual roles", ", ".join(d.roles), None),
+             ("Modality", ", ".join(modality[m].label if m in modality else m for m in d.modality), None),
+             ("Official page", d.url, safe_url(d.url))]
+    if d.licence:
+        facts.append(("Licence", d.licence, None))
+    facts += _reference_facts(site, d.reference, here)
+    ids = [pid for pid, p in site.cat.papers.items() if did in p.datasets]
+    crumbs = [("Datasets", href(here, f"{GENERATED}/datasets/index.md"))]
+    body = render("listing.html.j2", title=d.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
+                  extra_links=[], rows=site.sorted_papers(ids), note="Papers that evaluate on this dataset.",
+                  prefix=_rows_prefix(here), venues=site.cat.venues)
+    return md_page(f"{d.name} (dataset)", body)
+
+
+def _reference_facts(site: Site, ref, here: str) -> list:
+    if ref is None:
+        return []
+    label = ref.title + (f" ({ref.year})" if ref.year else "")
+    if ref.paper and ref.paper in site.cat.papers:
+        url = href(here, paper_page(ref.paper))
+    elif ref.doi:
+        url = f"https://doi.org/{ref.doi}"
+    else:
+        url = safe_url(ref.url) if ref.url else None
+    return [("Reference", label, url)]
+
+
+def render_metric(site: Site, mid: str) -> str:
+    here = f"{GENERATED}/metrics/{mid}.md"
+    m = site.cat.metrics[mid]
+    facts = [("Measures", m.measures, None), ("Definition", m.definition, None),
+             ("A stronger attack or closer match gives", f"{m.direction} values", None), ("Range", m.range, None)]
+    facts += _reference_facts(site, m.reference, here)
+    if m.implementation:
+        module = m.implementation.split(".")[1]
+        facts.append(("Implementation", m.implementation,
+                      safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{module}.py")))
+    ids = [pid for pid, p in site.cat.papers.items() if mid in p.metrics]
+    crumbs = [("Metrics", href(here, f"{GENERATED}/metrics/index.md"))]
+    body = render("listing.html.j2", title=m.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
+                  extra_links=[], rows=site.sorted_papers(ids), note="Papers that report this metric.",
+                  prefix=_rows_prefix(here), venues=site.cat.venues)
+    return md_page(f"{m.name} (metric)", body)
+
+
+def _count_by(site: Site, field: str) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for p in site.cat.papers.values():
+        for v in getattr(p, field):
+            counts[v] += 1
+    return counts
+
+
+def render_record_index(site: Site, kind: str) -> str:
+    here = f"{GENERATED}/{kind}/index.md"
+    counts = _count_by(site, kind)
+    if kind == "datasets":
+        rows = [(d.name, href(here, f"{GENERATED}/datasets/{i}.md"), [d.contents, ", ".join(d.roles), counts[i]])
+                for i, d in sorted(site.cat.datasets.items())]
+        headers, intro = ["Dataset", "Contents", "Usual roles", "Papers"], (
+            "Datasets used in model-inversion work, with their usual role: the target's private training data, "
+            "the attacker's public prior, evaluation, auxiliary data or benchmark.")
+    else:
+        rows = [(m.name, href(here, f"{GENERATED}/metrics/{i}.md"), [m.measures, m.direction, counts[i]])
+                for i, m in sorted(site.cat.metrics.items())]
+        headers, intro = ["Metric", "Measures", "Better attack is", "Papers"], (
+            "Metrics used to judge inversions: how close a reconstruction is to the private data, or how well an "
+            "attack identifies it.")
+    body = render("index_table.html.j2", title=kind.capitalize(), intro=intro, extra_links=[], headers=headers,
+                  numeric={"Papers"}, rows=rows)
+    return md_page(kind.capitalize(), body)
+
+
+def render_module(site: Site, mod: refcode.Module) -> str:
+    here = f"{GENERATED}/reference/{mod.name}.md"
+    named = set(mod.papers) | {pid for pid, p in site.cat.papers.items() if p.implementation == f"mi_ref.{mod.name}"}
+    known = [pid for pid in named if pid in site.cat.papers]
+    core = "\n\n# ...\n\n".join(mod.core)
+    body = render(
+        "module.html.j2", mod=mod, breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
+        docstring_html=docstring_html(mod.docstring),
+        source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
+        rows=site.sorted_papers(known), unknown_papers=sorted(named - set(known)),
+        core_html=code_html(core, PythonLexer()) if core else "",
+        results=refcode.reference_results(site.root, mod.name),
+        prefix=_rows_prefix(here), venues=site.cat.venues,
+    )
+    return md_page(f"mi_ref.{mod.name}", body)
+
+
+def render_module_index(site: Site) -> str:
+    here = f"{GENERATED}/reference/index.md"
+    rows = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.md"), [m.summary, len(m.papers)])
+            for name, m in site.modules.items()]
+    body = render("index_table.html.j2", title="Reference code",
+                  intro="Small, runnable PyTorch implementations of each attack and defense family on toy data "
+                        "(scikit-learn's 8x8 digits), readable in one sitting. Each page shows the module's idea, its "
+                        "core code straight from the file, how to run it and the papers it implements.",
+                  extra_links=[], headers=["Module", "Idea", "Papers"], numeric={"Papers"}, rows=rows)
+    return md_page("Reference code", body)
+
+
+def recent(site: Site) -> list[Paper]:
+    return sorted(site.cat.papers.values(), key=lambda p: (p.added, p.id), reverse=True)[:WHATS_NEW_COUNT]
+
+
+def render_whats_new(site: Site) -> str:
+    here = f"{GENERATED}/whats-new.md"
+    body = render("whats_new.html.j2", rows=recent(site), feed=href(here, f"{GENERATED}/feed.xml"),
+                  prefix=_rows_prefix(here))
+    return md_page("What's new", body, SEARCH_EXCLUDE)
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def render_feed(site: Site, site_url: str | None) -> bytes:
+    """Atom feed of the newest entries. Links are absolute when site_url is known, else relative to the feed."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    papers = recent(site)
+    updated = max((p.added for p in papers), default=dt.date(2026, 1, 1))
+
+    def sub(parent, tag, text=None, **attrs):
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    def link(docs_path: str) -> str:
+        return (site_url.rstrip("/") + "/" + page_url(docs_path)) if site_url else href(f"{GENERATED}/feed.md", docs_path)
+
+    sub(feed, "id", "urn:mi-catalogue:feed")
+    sub(feed, "title", "Model inversion catalogue: new entries")
+    sub(feed, "updated", f"{updated.isoformat()}T00:00:00Z")
+    sub(feed, "link", href=link(f"{GENERATED}/whats-new.md"))
+    sub(sub(feed, "author"), "name", "The model inversion catalogue")
+    for p in papers:
+        entry = sub(feed, "entry")
+        sub(entry, "id", f"urn:mi-catalogue:paper:{p.id}")
+        sub(entry, "title", p.title)
+        sub(entry, "updated", f"{p.added.isoformat()}T00:00:00Z")
+        sub(entry, "link", href=link(paper_page(p.id)))
+        sub(sub(entry, "author"), "name", ", ".join(p.authors))
+        sub(entry, "summary", p.tldr)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} B"
+
+
+DOWNLOADS = {
+    "catalogue.json": "JSON: every record (papers, datasets, metrics, venues, lists, taxonomy)",
+    "catalogue.schema.json": "JSON Schema of catalogue.json",
+    "papers.csv": "CSV: one row per paper, lists joined with '; '",
+    "catalogue.bib": "BibTeX: every paper",
+    "catalogue.csl.json": "CSL-JSON: every paper, for Zotero and citation processors",
+}
+
+
+def render_downloads(site: Site, files: dict[str, str]) -> str:
+    here = f"{GENERATED}/downloads/index.md"
+    rows = [(name, href(here, f"{GENERATED}/downloads/{name}"), what, _size(len(files[name].encode("utf-8"))))
+            for name, what in DOWNLOADS.items()]
+    per_term = []
+    for facet in FACETS:
+        terms = site.cat.terms[facet]
+        items = [(terms[t].label, href(here, f"{GENERATED}/downloads/bibtex/{facet}/{t}.bib"), len(ids))
+                 for t, ids in site.term_papers[facet].items() if ids]
+        if items:
+            per_term.append((site.facet_label(facet), items))
+    c = site.cat
+    counts = f"{len(c.papers)} papers, {len(c.datasets)} datasets, {len(c.metrics)} metrics"
+    return md_page("Downloads", render("downloads.html.j2", files=rows, per_term=per_term, counts=counts),
+                   SEARCH_EXCLUDE)
+
+
+def render_home(site: Site, figs: list[figures.Figure]) -> str:
+    """The snippet that site/index.md includes: statistics, figures and the modality x setting matrix."""
+    here = "index.md"
+    papers = list(site.cat.papers.values())
+    with_code = sum(1 for p in papers if p.code)
+    stats = {
+        "papers": len(papers), "attacks": sum(p.kind == "attack" for p in papers),
+        "defenses": sum(p.kind == "defense" for p in papers),
+        "other": sum(p.kind not in ("attack", "defense") for p in papers),
+        "datasets": len(site.cat.datasets), "metrics": len(site.cat.metrics), "modules": len(site.modules),
+        "with_code": with_code, "code_share": f"{100 * with_code / len(papers):.0f}%" if papers else "0%",
+    }
+    shown = [{"src": href(here, f"{GENERATED}/figures/{f.name}.svg"), "alt": f.alt, "caption": f.caption,
+              "width": f.width, "height": f.height} for f in figs]
+    matrix = figures.modality_setting_matrix(site.cat, href(here, "explore.md"))
+    return _guard(render("home.html.j2", stats=stats, figures=shown, matrix=matrix))
+
+
+# --- the whole site --------------------------------------------------------------------------------
+
+
+def read_config(root: Path) -> dict:
+    """repo_url and site_url from mkdocs.yml: the one place the repository's address is written."""
+    path = root / "mkdocs.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {"repo_url": (config.get("repo_url") or "").rstrip("/"), "site_url": config.get("site_url")}
+
+
+def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
+    """Every generated file: path relative to site/generated/ -> content. The catalogue must have no problems."""
+    if cat.problems:
+        raise ValueError(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`")
+    config = read_config(root)
+    bib = export.bibtex_entries(cat)
+    site = Site(cat, root, config["repo_url"], bib, refcode.read_modules(root),
+                {f: export.term_papers(cat, f) for f in FACETS})
+    out: dict[str, str | bytes] = {}
+
+    def put(docs_path: str, content: str | bytes) -> None:
+        out[docs_path.removeprefix(GENERATED + "/")] = content
+
+    for pid in sorted(cat.papers):
+        put(paper_page(pid), render_paper(site, cat.papers[pid]))
+    put(f"{GENERATED}/taxonomy/index.md", render_taxonomy_index(site))
+    for facet in FACETS:
+        put(facet_page(facet), render_facet(site, facet))
+        for term in cat.terms[facet]:
+            put(term_page(facet, term), render_term(site, facet, term))
+    for kind in explore.KIND_LABELS:
+        put(f"{GENERATED}/kinds/{kind}.md", render_kind(site, kind))
+    for kind, records, one in (("datasets", cat.datasets, render_dataset), ("metrics", cat.metrics, render_metric)):
+        put(f"{GENERATED}/{kind}/index.md", render_record_index(site, kind))
+        for rid in records:
+            put(f"{GENERATED}/{kind}/{rid}.md", one(site, rid))
+    put(f"{GENERATED}/reference/index.md", render_module_index(site))
+    for mod in site.modules.values():
+        put(f"{GENERATED}/reference/{mod.name}.md", render_module(site, mod))
+    put(f"{GENERATED}/whats-new.md", render_whats_new(site))
+    put(f"{GENERATED}/feed.xml", render_feed(site, config["site_url"]))
+    downloads = export.render_exports(cat, bib)
+    for name, text in downloads.items():
+        put(f"{GENERATED}/downloads/{name}", text)
+    put(f"{GENERATED}/downloads/index.md", render_downloads(site, downloads))
+    put(f"{GENERATED}/explore.json", explore.explore_json(cat, f"{PAPERS}/{{id}}/"))
+    figs = figures.home_figures(cat)
+    for fig in figs:
+        put(f"{GENERATED}/figures/{fig.name}.svg", render("figure.svg.j2", fig=fig))
+    put(f"{GENERATED}/_snippets/home.html", render_home(site, figs))
+    return out
+
+
+def gzip_size(content: str | bytes) -> int:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return len(gzip.compress(data, compresslevel=9, mtime=0))
