@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import html
 import json
 import logging
 import re
@@ -107,6 +108,11 @@ _FOLD = str.maketrans(
         "ı": "i",
     }
 )
+
+
+def strip_markup(value: Any) -> str:
+    """Crossref titles carry JATS/MathML formatting (`<i>k</i>-NN`, `&amp;`): keep the text only."""
+    return html.unescape(_text(re.sub(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>", "", str(value or ""))))
 
 
 def _ascii_slug(text: str) -> str:
@@ -471,10 +477,14 @@ def draft_from_doi(doi: str, cat: Catalog) -> Draft:
     work = answer.get("message") if isinstance(answer, dict) else None
     if not isinstance(work, dict):
         raise AddError(f"Crossref's answer for {bare} is not a work record; try --bibtex instead")
-    title = _text((work.get("title") or [""])[0])
+    title = strip_markup((work.get("title") or [""])[0])
     people = [a for a in work.get("author") or [] if isinstance(a, dict)]
     names = [
-        (_text(f"{a.get('given', '')} {a.get('family', '')}"), _text(a.get("family") or a.get("name"))) for a in people
+        (
+            strip_markup(f"{a.get('given', '')} {a.get('family', '')}") or strip_markup(a.get("name")),
+            strip_markup(a.get("family") or a.get("name")),
+        )
+        for a in people
     ]
     names = [(display, fam) for display, fam in names if display]
     if not title or not names:
@@ -600,7 +610,9 @@ def make_id(draft: Draft, taken: set[str], keyword: str | None = None) -> str:
             f"{draft.origin}: cannot make an ID from the first author's name {draft.family!r}; "
             "give one with --id (e.g. --id wang2024keyword)"
         )
-    year = draft.year or 0
+    if draft.year is None:
+        raise AddError(f"{draft.origin}: no year; the ID and the entry need the year of the version cited")
+    year = draft.year
     keywords = [_ascii_slug(keyword)] if keyword else _keywords(draft.title)
     candidates = [f"{family}{year:04d}{k}" for k in keywords]
     candidates += [f"{candidates[0]}-{n}" for n in range(2, 100)]
