@@ -344,6 +344,13 @@ def test_venue_mapping(catalog_root: Path, text: str, venue: str | None) -> None
         assert match.note and match.proposal  # never silently dropped: explained, and a new venue proposed
 
 
+def test_every_catalogue_venue_is_found_by_its_own_name(catalog_root: Path) -> None:
+    cat = load_catalog(catalog_root)  # the repository's real catalog/venues.yaml
+    for vid, venue in cat.venues.items():
+        for text in (venue.name, f"Proceedings of the 2023 {venue.name} ({venue.short} 2023)"):
+            assert add_module.match_venue(text, cat).venue == vid, text
+
+
 def test_unknown_venue_is_proposed_not_created(catalog_root: Path, capsys) -> None:
     venues = (catalog_root / "catalog" / "venues.yaml").read_bytes()
     bib = catalog_root / "raid.bib"

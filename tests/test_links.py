@@ -295,3 +295,14 @@ def test_cli_online_report(web, catalog_root: Path, tmp_path: Path, capsys) -> N
     text = report.read_text(encoding="utf-8")
     assert "1 dead, 1 to review" in text and f"| error | `{PAPER}` | 10 | url |" in text
     assert (catalog_root / ".cache" / "links.json").is_file()
+
+
+def test_resolver_redirects_are_expected() -> None:
+    # doi.org exists to redirect: following it is not a finding. Any other redirect is.
+    assert (
+        links.LinkChecker._classify("https://doi.org/10.1145/3319535.3354261", 200, "https://dl.acm.org/doi/x").kind
+        == "ok"
+    )
+    moved = links.LinkChecker._classify("http://example.org/a", 200, "https://example.org/a?utm_medium=email")
+    assert (moved.kind, moved.final_url) == ("redirect", "https://example.org/a")
+    assert links.LinkChecker._classify("https://example.org/a/", 200, "https://example.org/a").kind == "ok"
