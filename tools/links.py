@@ -17,6 +17,7 @@ are listed as "could not check", not as dead.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import threading
@@ -354,10 +355,14 @@ class LinkChecker:
         return LinkResult(url, "ok", status)
 
     def check_all(self, urls: list[str]) -> dict[str, LinkResult]:
-        unique = list(dict.fromkeys(urls))
+        """Check each distinct URL once. Hosts are interleaved (round-robin) so that workers waiting for a
+        busy host's next slot (github.com, arxiv.org) do not hold up every other host."""
+        by_host: dict[str, list[str]] = {}
+        for url in dict.fromkeys(urls):
+            by_host.setdefault((urlsplit(url).hostname or "").lower(), []).append(url)
+        order = [url for group in itertools.zip_longest(*by_host.values()) for url in group if url is not None]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            results = dict(zip(unique, pool.map(self.check, unique)))
-        return results
+            return dict(zip(order, pool.map(self.check, order)))
 
 
 def check_online(refs: list[LinkRef], checker: LinkChecker) -> list[Finding]:
