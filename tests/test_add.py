@@ -552,6 +552,32 @@ def test_add_from_arxiv(catalog_root: Path, arxiv_http: _Recorder, capsys) -> No
     assert "arXiv says 'EMNLP 2023'" in out and "`venue: emnlp`" in out
 
 
+def test_arxiv_preprint_with_a_journal_doi(catalog_root: Path, arxiv_http: _Recorder, monkeypatch, capsys) -> None:
+    # Synthetic variant of the recorded answer: the same entry with an <arxiv:doi> (Crossref's test prefix).
+    import requests
+
+    xml = (
+        (HTTP / "arxiv-2310.06816.xml")
+        .read_bytes()
+        .replace(
+            b"<arxiv:comment",
+            b'<arxiv:doi xmlns:arxiv="http://arxiv.org/schemas/atom">10.5555/12345678</arxiv:doi>\n    <arxiv:comment',
+            1,
+        )
+    )
+
+    def send(self, request, **kwargs):
+        response = requests.Response()
+        response.status_code, response.url, response.request, response._content = 200, request.url, request, xml
+        return response
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    assert _add(catalog_root, "--arxiv", "2310.06816") == 0
+    data = _record(catalog_root, "morris2023text")
+    assert data["venue"] == "arxiv" and "doi" not in data  # a journal DOI never sits beside venue: arxiv
+    assert "run python -m tools add --doi 10.5555/12345678" in capsys.readouterr().out
+
+
 def test_arxiv_unknown_id_and_bad_id(catalog_root: Path, arxiv_http: _Recorder, capsys) -> None:
     assert _add(catalog_root, "--arxiv", "2999.99999") == 1
     assert "arXiv has no paper 2999.99999; check the ID" in capsys.readouterr().err

@@ -432,11 +432,16 @@ def draft_from_arxiv(arxiv_id: str, cat: Catalog) -> Draft:
         venue="arxiv" if "arxiv" in cat.venues else None,
         arxiv=bare,
         url=f"https://arxiv.org/abs/{bare}",
-        doi=_bare_doi(result.doi),
     )
     published = " ".join(filter(None, [_text(result.journal_ref), _text(result.comment)]))
     hint = match_venue(published, cat).venue if published else None
-    if hint and hint != "arxiv":
+    journal_doi = _bare_doi(result.doi)
+    if journal_doi:  # published: the entry should cite that version, whose venue and year Crossref knows
+        draft.notes.append(
+            f"arXiv links this preprint to DOI {journal_doi}: it was published, so cite that version instead: "
+            f"delete this file and run python -m tools add --doi {journal_doi}"
+        )
+    elif hint and hint != "arxiv":
         draft.notes.append(
             f"arXiv says {published!r}: if it appeared at {cat.venues[hint].short}, set "
             f"`venue: {hint}` and that version's year and DOI (or run: --doi <its DOI>)"
