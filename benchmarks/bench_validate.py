@@ -21,10 +21,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tools.catalog import load_catalog  # noqa: E402
+from tools.catalog import load_catalog
 
-WORDS = ("model inversion attack defense gradient leakage federated generative prior private data "
-         "reconstruction privacy embedding text graph label only black box robust learning split").split()
+WORDS = ["model", "inversion", "attack", "defense", "gradient", "leakage", "federated", "generative", "prior", "private", "data", "reconstruction", "privacy", "embedding", "text", "graph", "label", "only", "black", "box", "robust", "learning", "split"]
 
 
 def synthetic_paper(i: int, rng: random.Random) -> str:

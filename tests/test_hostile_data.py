@@ -17,7 +17,7 @@ from tests.conftest import VALID_PAPER, write_catalog
 from tools.catalog import load_catalog
 
 PAPER = "catalog/papers/doe2021example.yaml"
-PROBLEM_LINE = re.compile(r"^catalog/[^:]+:\d+: [^:]+: .+")
+PROBLEM_LINE = re.compile(r"^catalog/[^:]+:\d+: .+: .+")
 
 
 def _with_title(root: Path, title_yaml: str) -> list[str]:

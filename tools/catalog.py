@@ -11,9 +11,10 @@ import ast
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
@@ -121,6 +122,12 @@ def _explain(error: dict, model: type[Record], data: Any) -> str:
     return f"{msg} (got {error.get('input')!r})"
 
 
+def _field_part(part: Any) -> str:
+    """A location part as shown in messages: plain names as they are, anything odd quoted."""
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else repr(text)
+
+
 def _read_record(cat: Catalog, path: Path, model: type[Record]) -> tuple[Record | None, Any]:
     rel = cat.rel(path)
     try:
@@ -140,7 +147,7 @@ def _read_record(cat: Catalog, path: Path, model: type[Record]) -> tuple[Record 
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
-            field_name = ".".join(str(p) for p in loc) or "(file)"
+            field_name = ".".join(_field_part(p) for p in loc) or "(file)"
             cat.add(rel, doc.line_of(loc), field_name, _explain(error, model, doc.data))
         return None, doc.data
 
