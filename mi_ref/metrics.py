@@ -118,3 +118,54 @@ def knn_dist(
     if not bool(same.any(1).all()):
         raise ValueError("knn_dist: some reconstruction's class has no private sample")
     return float(dists.masked_fill(~same, float("inf")).min(1).values.mean())
+
+
+def token_f1(prediction: list, reference: list) -> float:
+    """Catalogue: catalog/metrics/token-f1.yaml
+
+    F1 between the multiset of recovered tokens and the multiset of original tokens (order ignored;
+    a token counts as often as it occurs in both), as in SQuAD's evaluation. 1.0 when both are empty."""
+    from collections import Counter
+
+    prediction, reference = list(prediction), list(reference)
+    if not prediction and not reference:
+        return 1.0
+    common = sum((Counter(prediction) & Counter(reference)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(prediction), common / len(reference)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: list, reference: list) -> float:
+    """Catalogue: catalog/metrics/exact-match.yaml
+
+    1.0 when the recovered token sequence equals the original exactly (same tokens, same order), else 0.0;
+    average it over sentences for the exact-match rate."""
+    return float(list(prediction) == list(reference))
+
+
+def auc(scores: list, labels: list) -> float:
+    """Catalogue: catalog/metrics/auc.yaml
+
+    Area under the ROC curve of `scores` against binary `labels` (1 = positive, e.g. a true edge): the
+    probability that a random positive outscores a random negative, ties counting half."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = [int(v) for v in labels]
+    if len(set(labels)) < 2:
+        raise ValueError("auc needs at least one positive and one negative label")
+    return float(roc_auc_score(labels, [float(s) for s in scores]))
+
+
+def label_acc(predicted: list, true: list) -> float:
+    """Catalogue: catalog/metrics/label-acc.yaml
+
+    Share of a batch's true labels that the attack recovered, matching the two label lists as multisets
+    (a batch's order is not identifiable); for a batch of one it is 1.0 or 0.0."""
+    from collections import Counter
+
+    predicted, true = list(predicted), list(true)
+    if not true:
+        raise ValueError("label_acc needs at least one true label")
+    return sum((Counter(predicted) & Counter(true)).values()) / len(true)
