@@ -73,6 +73,10 @@ class Config:
     def __post_init__(self) -> None:
         if self.vocab < 2 or self.length < 1 or self.dim < 1:
             raise ValueError(f"vocab must be >= 2, length and dim >= 1; got {self.vocab}, {self.length}, {self.dim}")
+        if self.vocab**self.length >= 2**62:
+            raise ValueError(
+                f"vocab ** length must stay below 2**62 (sentences are keyed as integers), got {self.vocab}, {self.length}"
+            )
         for name in ("n_targets", "inverter_steps", "beam", "rounds"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -97,11 +101,12 @@ class ToyEncoder(nn.Module):
     @torch.no_grad()
     def forward(self, sentences: torch.Tensor, lang: str = "A") -> torch.Tensor:
         """(B, L) word ids -> (B, dim) unit vectors."""
-        # Each word's feature depends only on (word, position), so compute the (V, L, 4w) table once
-        # and gather: the same function as tanh(mix(words[s] * pos)) per word, much faster to query.
-        table = torch.tanh(self.mix(self.words[lang][:, None, :] * self.pos[None]))  # (V, L, 4w)
-        per_word = table[sentences, torch.arange(sentences.shape[1])]  # (B, L, 4w)
-        return F.normalize(self.out(per_word.mean(dim=1)), dim=-1)
+        # phi = normalise(out(mean_t tanh(mix(E[w_t] * P_t)))). Each word's term depends only on
+        # (word, position) and `out` is linear, so tabulate out.weight @ tanh(...) once per call and
+        # gather: the same function as embedding word by word, much faster to query.
+        table = torch.tanh(self.mix(self.words[lang][:, None, :] * self.pos[None])) @ self.out.weight.T  # (V, L, dim)
+        per_word = table[sentences, torch.arange(sentences.shape[1])]  # (B, L, dim)
+        return F.normalize(per_word.mean(dim=1) + self.out.bias, dim=-1)
 
 
 class MarkovLanguage:
@@ -149,7 +154,13 @@ def correct(
     for _ in range(rounds):
         cands = hyps.repeat_interleave(length * vocab, dim=0)  # (beam*L*V, L)
         cands[torch.arange(len(cands)), positions.repeat(len(hyps))] = words.repeat(len(hyps))
-        cands = torch.unique(cands, dim=0)
+        # Drop duplicate hypotheses (many edits lead to the same sentence): key = the words in base V.
+        keys = (cands * vocab ** torch.arange(length - 1, -1, -1)).sum(dim=1)  # (C,) int64, exact for V^L < 2^63
+        _, inverse = torch.unique(keys, return_inverse=True)
+        first = torch.full((int(inverse.max()) + 1,), len(cands)).scatter_reduce(
+            0, inverse, torch.arange(len(cands)), "amin"
+        )
+        cands = cands[first]
         sims = encoder(cands, lang) @ target  # re-embed every edited hypothesis
         top = sims.topk(min(beam, len(cands)))
         if float(top.values[0]) <= best_sim + 1e-7:

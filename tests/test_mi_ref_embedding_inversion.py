@@ -52,7 +52,17 @@ def test_correct_finds_a_sentence_one_edit_away():
     assert fixed.tolist() == truth.tolist()
 
 
-@pytest.mark.parametrize("bad", [{"vocab": 1}, {"beam": 0}, {"rounds": 0}, {"alignment_noise": -0.1}, {"n_targets": 0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"vocab": 1},
+        {"vocab": 1000, "length": 20},
+        {"beam": 0},
+        {"rounds": 0},
+        {"alignment_noise": -0.1},
+        {"n_targets": 0},
+    ],
+)
 def test_impossible_settings_are_rejected(bad):
     with pytest.raises(ValueError):
         ei.Config(**bad)
