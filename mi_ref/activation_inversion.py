@@ -19,8 +19,8 @@ the victim's activations, which drift only a little during fine-tuning.
 
 How this differs from the papers:
 
-1. Images are 8x8 digits and the client part is two small conv layers; He et al. use CIFAR-10 and
-   cut deeper ResNets. Their third, query-free setting (a shadow model) is not implemented.
+1. Images are 8x8 digits and the client part is two small conv layers; He et al. use MNIST and
+   CIFAR-10 with deeper networks cut at several layers. Their third, query-free setting (a shadow model) is not implemented.
 2. The language model is a two-block toy transformer on a Markov-chain "language" of 32 tokens, not
    GPT-2/LLaMA on real corpora; the attack model is a per-position MLP rather than a decoder LM.
 3. The victim's fine-tuning data follow a different Markov chain from the public data (a domain

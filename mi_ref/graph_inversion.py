@@ -19,12 +19,15 @@ The outputs depend on each node's actual neighbours, not only on its class.
 How this differs from the papers:
 
 1. The graph is a small synthetic stochastic block model (200 nodes, 4 communities) with noisy
-   Gaussian features, not Cora/Citeseer; everything is dense plain PyTorch.
+   Gaussian features, not Cora/Citeseer; half the nodes train the GCN (the paper uses 10%);
+   everything is dense plain PyTorch.
 2. $S$ is parameterised as $\\mathrm{sigmoid}(\\cdot)$ and optimised with Adam instead of projected
-   gradient descent; GraphMI's final graph auto-encoder decoding step is not used (it did not
-   help on this graph).
+   gradient descent with a budget projection and a low-rank (SVD) clean-up; the priors are the plain
+   Laplacian and an $\\ell_1$ norm, where GraphMI's code uses a degree-normalised Laplacian and an
+   $\\ell_2$ norm. The final graph auto-encoder decoding ($S \\approx \\mathrm{relu}(ZZ^\\top)$ from
+   the GCN's node embeddings) is not used: it did not help on this graph.
 3. The output-matching variant is our addition, to show what outputs add beyond labels. Two
-   baselines: feature cosine similarity (GraphMI's "attribute similarity") and "same label"
+   baselines: feature cosine similarity (a model-free link predictor) and "same label"
    (1 if two nodes share a label): the labels alone explain part of any label-based attack's AUC.
 """
 
