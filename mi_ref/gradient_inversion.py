@@ -16,8 +16,9 @@ $$x^\\star = \\arg\\min_{x'} \\; D\\big(\\nabla_\\theta \\ell(f_\\theta(x'), y')
   $1 - \\langle g', g \\rangle / (\\lVert g' \\rVert \\lVert g \\rVert)$ (only the direction of the
   gradient matters, so a trained model's small gradients no longer stall the search), adds a total
   variation prior $\\mathrm{TV}(x')$, optimises with Adam on signed gradients inside the box
-  $[0, 1]$, and attacks a whole batch at once. The batch's labels come from the negative entries of
-  the last bias gradient (one per distinct label, the restoration step of `yin2021gradinversion`).
+  $[0, 1]$, and attacks a whole batch at once. The batch's labels are read first, from the most
+  negative entries of the last bias gradient (one per distinct label; GradInversion,
+  `yin2021gradinversion`, restores batch labels from the last weight gradient in the same spirit).
 
 How this differs from the papers:
 
