@@ -85,15 +85,15 @@ def test_every_internal_link_resolves(real_site):
 def test_a_built_page_for_every_record(real_site):
     site, cat = real_site
     for pid, paper in cat.papers.items():
-        page = site / "generated" / "papers" / pid / "index.html"
+        page = site / "generated" / "papers" / f"{pid}.html"
         assert "".join(parse(page).h1).strip() == paper.title
     for facet, terms in cat.terms.items():
         for term in terms:
-            assert (site / "generated" / "taxonomy" / facet / term / "index.html").is_file()
+            assert (site / "generated" / "taxonomy" / facet / f"{term}.html").is_file()
     for did in cat.datasets:
-        assert (site / "generated" / "datasets" / did / "index.html").is_file()
+        assert (site / "generated" / "datasets" / f"{did}.html").is_file()
     for mid in cat.metrics:
-        assert (site / "generated" / "metrics" / mid / "index.html").is_file()
+        assert (site / "generated" / "metrics" / f"{mid}.html").is_file()
     for name in ("catalogue.json", "catalogue.bib", "papers.csv", "catalogue.csl.json", "catalogue.schema.json"):
         assert (site / "generated" / "downloads" / name).is_file()
 
@@ -102,10 +102,10 @@ def test_search_index_has_papers_not_long_lists(real_site):
     site, cat = real_site
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
-    assert {f"generated/papers/{pid}/" for pid in cat.papers} <= locations
+    assert {f"generated/papers/{pid}.html" for pid in cat.papers} <= locations
     assert not any(loc.startswith("generated/taxonomy/attack_family/") for loc in locations)
     paper = cat.papers["zhang2020gmi"]
-    doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi/")
+    doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi.html")
     assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]
 
 
@@ -123,7 +123,7 @@ def test_data_that_looks_like_markup_shows_as_written(tmp_path):
     paper.write_text(text, encoding="utf-8")
     assert not load_catalog(root).problems
     site = built(root)
-    page = site / "generated" / "papers" / "doe2021example" / "index.html"
+    page = site / "generated" / "papers" / "doe2021example.html"
     html = page.read_text(encoding="utf-8")
     assert "".join(parse(page).h1).strip() == TRICKY_TITLE
     assert "site_name" not in html  # the snippet line was not expanded

@@ -55,9 +55,9 @@ def test_paper_page_shows_its_facts(real):
     assert "@inproceedings" in text and "zhang2020gmi" in text
     assert "https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/zhang2020gmi.yaml" in text
     for term in paper.attack_family:
-        assert f'href="../../taxonomy/attack_family/{term}/"' in text
+        assert f'href="../taxonomy/attack_family/{term}.html"' in text
     for did in paper.datasets:
-        assert f'href="../../datasets/{did}/"' in text
+        assert f'href="../datasets/{did}.html"' in text
 
 
 def test_front_matter_is_yaml_and_title_is_escaped(real):
@@ -70,15 +70,15 @@ def test_front_matter_is_yaml_and_title_is_escaped(real):
 
 
 @pytest.mark.parametrize(("from_page", "to", "expected"), [
-    ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../../taxonomy/modality/image/"),
-    ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/"),
-    ("index.md", "explore.md", "explore/"),
+    ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../taxonomy/modality/image.html"),
+    ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/index.html"),
+    ("index.md", "explore.md", "explore.html"),
     ("index.md", "generated/figures/x.svg", "generated/figures/x.svg"),
-    ("generated/whats-new.md", "generated/feed.xml", "../feed.xml"),
-    ("generated/papers/a.md", "generated/papers/a.md", "./"),
-    ("generated/datasets/index.md", "index.md", "../../"),
+    ("generated/whats-new.md", "generated/feed.xml", "feed.xml"),
+    ("generated/papers/a.md", "generated/papers/a.md", "a.html"),
+    ("generated/datasets/index.md", "index.md", "../../index.html"),
 ])
-def test_href_follows_directory_urls(from_page, to, expected):
+def test_href_is_relative_between_html_files(from_page, to, expected):
     assert pages.href(from_page, to) == expected
 
 
@@ -178,12 +178,12 @@ def test_explore_data_decodes_to_the_catalogue(real):
 
 def test_matrix_and_figures_count_the_catalogue(real):
     cat, files = real
-    matrix = figures.modality_setting_matrix(cat, "explore/")
+    matrix = figures.modality_setting_matrix(cat, "explore.html")
     settings = [sid for _, sid in matrix.columns]
     for (label, cells), mid in zip(matrix.rows, cat.terms["modality"]):
         for (count, url), sid in zip(cells, settings):
             expected = sum(1 for p in cat.papers.values() if mid in p.modality and sid in p.setting)
-            assert count == expected and url == f"explore/?modality={mid}&setting={sid}"
+            assert count == expected and url == f"explore.html?modality={mid}&setting={sid}"
     svg = ET.fromstring(files["figures/papers-per-year-by-kind.svg"])
     legend = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text") if t.text and "(" in t.text]
     kinds = Counter(p.kind for p in cat.papers.values())

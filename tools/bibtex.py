@@ -12,22 +12,27 @@ Used by the site (a BibTeX block on each paper page, per-term files) and by `pyt
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import bibtexparser
 from bibtexparser import model
-from pylatexenc.latexencode import UnicodeToLatexEncoder
+from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from tools.models import Paper, Venue
 
 # Every special character (not only non-ASCII) becomes a LaTeX command, each wrapped in braces so
-# that "{\"u}" cannot merge with the letters around it.
-_ENCODER = UnicodeToLatexEncoder(non_ascii_only=False, replacement_latex_protection="braces-all",
-                                 unknown_char_policy="keep")
+# that "{\"u}" cannot merge with the letters around it. A straight double quote stays one (pylatexenc
+# would turn it into closing quotes, changing the title).
+_ENCODER = UnicodeToLatexEncoder(
+    conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '"'}), "defaults"],
+    non_ascii_only=False, replacement_latex_protection="braces-all", unknown_char_policy="keep",
+)
 
 ENTRY_TYPES = {"conference": "inproceedings", "workshop": "inproceedings", "journal": "article",
                "book": "incollection", "preprint": "misc"}
 
 
+@lru_cache(maxsize=4096)  # venue names, publishers and frequent authors repeat across thousands of entries
 def latex(text: str) -> str:
     """Plain catalogue text -> LaTeX source that typesets as the same text."""
     return _ENCODER.unicode_to_latex(text)
@@ -58,12 +63,18 @@ def paper_entry(paper: Paper, venue: Venue | None) -> model.Entry:
     return model.Entry(entry_type, paper.id, [model.Field(k, v) for k, v in fields])
 
 
+# Two-space indentation: tabs would turn into spaces on the site (Markdown expands them), and the copy
+# button must give exactly what the downloads hold.
+FORMAT = bibtexparser.BibtexFormat()
+FORMAT.indent = "  "
+
+
 def write_entries(entries: Iterable[model.Entry]) -> str:
     """BibTeX text of the given entries, in the given order."""
     library = bibtexparser.Library()
     for entry in entries:
         library.add(entry)
-    return bibtexparser.write_string(library)
+    return bibtexparser.write_string(library, bibtex_format=FORMAT)
 
 
 def paper_bibtex(paper: Paper, venue: Venue | None) -> str:

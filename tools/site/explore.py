@@ -3,7 +3,7 @@
 Size matters (target: at most 100 KB gzipped for 1,000 papers), so vocabularies are sent once and
 papers refer to them by index:
 
-    {"paper_url": "generated/papers/{id}/",
+    {"paper_url": "generated/papers/{id}.html",
      "facets": [{"id": "kind", "label": "Kind", "values": [[term ID, label, parent index or -1], ...]}, ...],
      "venues": [[venue ID, short name], ...],
      "papers": [[id, title, "Author One, Author Two", year, venue index, flags, [facet 0 value indices], ...]]}

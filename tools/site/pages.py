@@ -3,7 +3,8 @@
 `render_site(cat, root)` returns {path under site/generated/: text or bytes}; build.py writes them.
 Pages are Markdown files holding YAML front matter and a single raw HTML block from a Jinja template
 (autoescaping on). Links between generated pages are computed here, relative to the page's URL
-(MkDocs' directory URLs: generated/papers/x.md is served at generated/papers/x/).
+(`use_directory_urls: false`: generated/papers/x.md is served as generated/papers/x.html, one file per
+page and no folder each, which also makes the build faster and the site readable from disk).
 
 Two locks keep hostile data out of the page: Jinja escapes every value, and `_finalize` folds newlines
 in values so no data can start a line (pymdownx.snippets acts on lines starting with `--8<--`, before
@@ -20,7 +21,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -29,7 +30,7 @@ import yaml
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import BibTeXLexer, PythonLexer
+from pygments.lexers import PythonLexer
 
 from tools import export
 from tools.catalog import Catalog
@@ -47,24 +48,13 @@ SEARCH_EXCLUDE = {"search": {"exclude": True}}  # lists that repeat paper titles
 
 
 def page_url(path: str) -> str:
-    """Docs-relative path of a page or file -> its URL path relative to the site root."""
-    if not path.endswith(".md"):
-        return path
-    stem = path[:-3]
-    if stem == "index":
-        return ""
-    if stem.endswith("/index"):
-        return stem[: -len("index")]
-    return stem + "/"
+    """Docs-relative path of a page or file -> its URL path relative to the site root (x.md -> x.html)."""
+    return path[: -len(".md")] + ".html" if path.endswith(".md") else path
 
 
 def href(from_page: str, to: str) -> str:
     """Relative link from one page (docs path) to a page or file (docs path)."""
-    base, target = page_url(from_page), page_url(to)
-    rel = posixpath.relpath(target or ".", base.rstrip("/") or ".")
-    if target.endswith("/") or target == "":
-        rel = "./" if rel == "." else rel + "/"
-    return rel
+    return posixpath.relpath(page_url(to), posixpath.dirname(page_url(from_page)) or ".")
 
 
 def paper_page(pid: str) -> str:
@@ -161,6 +151,10 @@ class Site:
     bibtex: dict[str, str]
     modules: dict[str, refcode.Module]
     term_papers: dict[str, dict[str, list[str]]]  # facet -> term -> paper IDs (term or descendants)
+    terms: dict[str, dict] = field(default_factory=dict)  # cat.terms, computed once (it is a property)
+
+    def __post_init__(self) -> None:
+        self.terms = self.cat.terms
 
     def sorted_papers(self, ids) -> list[Paper]:
         papers = [self.cat.papers[i] for i in ids]
@@ -174,7 +168,7 @@ class Site:
         return next((f.label for f in self.cat.taxonomy.facets if f.id == facet), facet)
 
     def children(self, facet: str, term: str | None) -> list[str]:
-        return [t for t, v in self.cat.terms[facet].items() if v.parent == term]
+        return [t for t, v in self.terms[facet].items() if v.parent == term]
 
 
 def cite_as(paper: Paper, site: Site) -> str:
@@ -201,11 +195,10 @@ def render_paper(site: Site, paper: Paper) -> str:
     external += [(f"Code: {url.split('://', 1)[-1]}", safe_url(url)) for url in paper.code]
     facet_rows = []
     for facet in FACETS:
-        terms = cat.terms[facet]
+        terms = site.terms[facet]
         items = [(terms[t].label, href(here, term_page(facet, t))) for t in getattr(paper, facet) if t in terms]
         if items:
             facet_rows.append((site.facet_label(facet), items))
-    facet_rows.insert(0, ("Kind", [(paper.kind, href(here, f"{GENERATED}/kinds/{paper.kind}.md"))]))
     for label, ids, records, folder in (("Datasets", paper.datasets, cat.datasets, "datasets"),
                                         ("Metrics", paper.metrics, cat.metrics, "metrics")):
         items = [(records[i].name, href(here, f"{GENERATED}/{folder}/{i}.md")) for i in ids if i in records]
@@ -221,7 +214,7 @@ def render_paper(site: Site, paper: Paper) -> str:
     body = render(
         "paper.html.j2", p=paper, venue_label=site.venue_label(paper), external=external, facet_rows=facet_rows,
         implementation=implementation, listed_in=listed, cite_as=cite_as(paper, site),
-        bibtex_html=code_html(site.bibtex[paper.id], BibTeXLexer()),
+        bibtex=Markup("\n").join(site.bibtex[paper.id].rstrip("\n").split("\n")),
         edit_url=safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{paper.id}.yaml"),
         conventions=href(here, "conventions.md"),
     )
@@ -229,12 +222,13 @@ def render_paper(site: Site, paper: Paper) -> str:
 
 
 def _rows_prefix(here: str) -> str:
-    return href(here, f"{PAPERS}/x.md")[: -len("x/")]
+    """The relative link from `here` to the papers' folder, ending in '/' (paper tables append 'ID.html')."""
+    return href(here, f"{PAPERS}/x.md")[: -len("x.html")]
 
 
 def render_term(site: Site, facet: str, term_id: str) -> str:
     here = term_page(facet, term_id)
-    terms = site.cat.terms[facet]
+    terms = site.terms[facet]
     term = terms[term_id]
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md")),
               (site.facet_label(facet), href(here, facet_page(facet)))]
@@ -269,7 +263,7 @@ def _tree_ids(site: Site, facet: str, parent: str | None = None, depth: int = 0)
 
 
 def _tree(site: Site, facet: str, here: str) -> list:
-    terms = site.cat.terms[facet]
+    terms = site.terms[facet]
     return [(terms[t].label, href(here, term_page(facet, t)), len(site.term_papers[facet][t]), depth,
              terms[t].description) for t, depth in _tree_ids(site, facet)]
 
@@ -278,43 +272,21 @@ def render_facet(site: Site, facet: str) -> str:
     here = facet_page(facet)
     facet_obj = next(f for f in site.cat.taxonomy.facets if f.id == facet)
     tree = _tree(site, facet, here)
-    sections, all_rows = [], None
+    sections = []
     if facet == "seed_section":
         # The seed survey's own structure: each section, in its order, with the papers it files there.
         direct = defaultdict(list)
         for pid, paper in site.cat.papers.items():
             for t in paper.seed_section:
                 direct[t].append(pid)
-        terms = site.cat.terms[facet]
+        terms = site.terms[facet]
         sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.sorted_papers(direct[t]))
                     for t, depth in _tree_ids(site, facet)]
-    else:
-        ids = {pid for p_ids in site.term_papers[facet].values() for pid in p_ids}
-        all_rows = site.sorted_papers(ids)
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
+    explore_link = href(here, "explore.md") if facet in explore.EXPLORE_FACETS else ""
     body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
-                  all_rows=all_rows, prefix=_rows_prefix(here), venues=site.cat.venues)
+                  explore=explore_link, prefix=_rows_prefix(here), venues=site.cat.venues)
     return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
-
-
-def render_kind(site: Site, kind: str) -> str:
-    here = f"{GENERATED}/kinds/{kind}.md"
-    ids = [pid for pid, p in site.cat.papers.items() if p.kind == kind]
-    body = render("listing.html.j2", title=f"Kind: {kind}", breadcrumbs=[("Conventions", href(here, "conventions.md"))],
-                  description=KIND_DESCRIPTIONS[kind], facts=[], children=[],
-                  extra_links=[("Open in Explore", href(here, "explore.md") + f"?kind={kind}")],
-                  rows=site.sorted_papers(ids), note="", prefix=_rows_prefix(here), venues=site.cat.venues)
-    return md_page(f"Kind: {kind}", body, SEARCH_EXCLUDE)
-
-
-KIND_DESCRIPTIONS = {
-    "attack": "Papers whose main contribution is a model-inversion attack.",
-    "defense": "Papers whose main contribution is a defense against model inversion.",
-    "survey": "Surveys and systematisations of the field.",
-    "benchmark": "Benchmarks and evaluation frameworks.",
-    "tool": "Toolboxes and libraries.",
-    "analysis": "Analyses and measurements of inversion risk that are neither a new attack nor a defense.",
-}
 
 
 def render_taxonomy_index(site: Site) -> str:
@@ -335,7 +307,7 @@ def render_taxonomy_index(site: Site) -> str:
 def render_dataset(site: Site, did: str) -> str:
     here = f"{GENERATED}/datasets/{did}.md"
     d = site.cat.datasets[did]
-    modality = site.cat.terms["modality"]
+    modality = site.terms["modality"]
     facts = [("Contents", d.contents, None), ("Usual roles", ", ".join(d.roles), None),
              ("Modality", ", ".join(modality[m].label if m in modality else m for m in d.modality), None),
              ("Official page", d.url, safe_url(d.url))]
@@ -503,7 +475,7 @@ def render_downloads(site: Site, files: dict[str, str]) -> str:
             for name, what in DOWNLOADS.items()]
     per_term = []
     for facet in FACETS:
-        terms = site.cat.terms[facet]
+        terms = site.terms[facet]
         items = [(terms[t].label, href(here, f"{GENERATED}/downloads/bibtex/{facet}/{t}.bib"), len(ids))
                  for t, ids in site.term_papers[facet].items() if ids]
         if items:
@@ -562,8 +534,6 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
         put(facet_page(facet), render_facet(site, facet))
         for term in cat.terms[facet]:
             put(term_page(facet, term), render_term(site, facet, term))
-    for kind in explore.KIND_LABELS:
-        put(f"{GENERATED}/kinds/{kind}.md", render_kind(site, kind))
     for kind, records, one in (("datasets", cat.datasets, render_dataset), ("metrics", cat.metrics, render_metric)):
         put(f"{GENERATED}/{kind}/index.md", render_record_index(site, kind))
         for rid in records:
@@ -577,7 +547,7 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
     for name, text in downloads.items():
         put(f"{GENERATED}/downloads/{name}", text)
     put(f"{GENERATED}/downloads/index.md", render_downloads(site, downloads))
-    put(f"{GENERATED}/explore.json", explore.explore_json(cat, f"{PAPERS}/{{id}}/"))
+    put(f"{GENERATED}/explore.json", explore.explore_json(cat, f"{PAPERS}/{{id}}.html"))
     figs = figures.home_figures(cat)
     for fig in figs:
         put(f"{GENERATED}/figures/{fig.name}.svg", render("figure.svg.j2", fig=fig))
