@@ -140,6 +140,20 @@ def test_core_region_and_results_hook(tmp_path):
     assert [(t.name, t.baselines, t.rows) for t in tables] == [("toy.json", ["noise"], [("psnr", "21.5", ["7.25"])])]
 
 
+def test_module_page_renders_reference_results_when_present(catalog_root):
+    mod = catalog_root / "mi_ref"
+    (mod / "results").mkdir(parents=True)
+    (mod / "toy.py").write_text('"""Toy: **idea**."""\nPAPERS = ("doe2021example",)\n', encoding="utf-8")
+    cat = load_catalog(catalog_root)
+    without = pages.render_site(cat, catalog_root)["reference/toy.md"]
+    assert "Reference results" not in without and "<strong>idea</strong>" in without
+    (mod / "results" / "toy.json").write_text(json.dumps(
+        {"metrics": {"psnr": 21.5}, "baselines": {"noise": {"psnr": 7.25}}}), encoding="utf-8")
+    page = pages.render_site(cat, catalog_root)["reference/toy.md"]
+    assert "Reference results" in page and "<td>21.5</td><td>7.25</td>" in page
+    assert 'href="../papers/doe2021example.html"' in page
+
+
 def test_unclosed_core_region_is_a_clear_error(tmp_path):
     (tmp_path / "mi_ref").mkdir()
     (tmp_path / "mi_ref" / "bad.py").write_text('"""Bad."""\n# --- core ---\nx = 1\n', encoding="utf-8")

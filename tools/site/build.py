@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -106,6 +107,8 @@ def serve(root: Path, address: str = "127.0.0.1:8000", poll_s: float = 1.0) -> i
     if generate(root):
         return 1
     server = subprocess.Popen(mkdocs(root, "serve", "--dev-addr", address), cwd=root, env=MKDOCS_ENV)
+    # A SIGTERM must stop the MkDocs server too, not leave it running without us.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     last = _signature(root)
     try:
         while server.poll() is None:
@@ -116,9 +119,16 @@ def serve(root: Path, address: str = "127.0.0.1:8000", poll_s: float = 1.0) -> i
                 generate(root)  # problems are printed; the last good pages stay up
         return server.returncode or 0
     except KeyboardInterrupt:
-        server.terminate()
-        server.wait(timeout=10)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def clean(root: Path) -> None:

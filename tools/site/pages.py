@@ -22,6 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -54,7 +55,15 @@ def page_url(path: str) -> str:
 
 def href(from_page: str, to: str) -> str:
     """Relative link from one page (docs path) to a page or file (docs path)."""
-    return posixpath.relpath(page_url(to), posixpath.dirname(page_url(from_page)) or ".")
+    source, target = page_url(from_page), page_url(to)
+    folder, _, name = target.rpartition("/")
+    up = _relative_folder(source.rpartition("/")[0], folder)
+    return name if up == "." else f"{up}/{name}"
+
+
+@lru_cache(maxsize=1024)  # a few dozen folders, hundreds of thousands of links
+def _relative_folder(source: str, target: str) -> str:
+    return posixpath.relpath(target or ".", source or ".")
 
 
 def paper_page(pid: str) -> str:
