@@ -1,0 +1,78 @@
+"""mi_ref.regularisers: MID, BiDO-HSIC and (negative) label smoothing against GMI, with test accuracy."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mi_ref import regularisers as rg
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return rg.run(rg.Config(seed=0)).extra["per_defense"]
+
+
+@pytest.mark.slow
+def test_gmi_inverts_the_undefended_target(rows):
+    assert rows["none"]["attack-acc-top1"] >= 0.9
+    assert rows["none"]["test-acc"] >= 0.95
+
+
+@pytest.mark.slow
+def test_bido_at_usable_accuracy_does_not_reach_the_issue_margin(rows):
+    # Issue 9 asks for GMI attack accuracy <= 0.6 at test accuracy >= 0.95. In our setting (ten digit
+    # classes, a public generator of the same classes) it does not hold; pinned, and reported.
+    usable = {k: v for k, v in rows.items() if k.startswith("BiDO") and v["test-acc"] >= 0.95}
+    assert usable, "no BiDO setting keeps test accuracy >= 0.95"
+    assert all(v["attack-acc-top1"] > 0.6 for v in usable.values())
+    # What BiDO does achieve: reconstructions move away from the private samples (KNN distance).
+    assert max(v["knn-dist"] for v in usable.values()) >= 1.5 * rows["none"]["knn-dist"]
+
+
+@pytest.mark.slow
+def test_only_regularisers_that_ruin_accuracy_stop_gmi(rows):
+    stopped = {k: v for k, v in rows.items() if v["attack-acc-top1"] <= 0.6}
+    assert "BiDO 20:10" in stopped and "MID beta=10" in stopped
+    assert all(v["test-acc"] <= rows["none"]["test-acc"] - 0.3 for v in stopped.values())
+
+
+@pytest.mark.slow
+def test_mid_at_usable_accuracy_neither_stops_nor_slows_gmi(rows):
+    mid = rows["MID beta=0.1"]
+    assert mid["test-acc"] >= 0.95
+    assert mid["attack-acc-top1"] >= 0.9 and mid["attack-acc-top1-short"] >= 0.9
+
+
+@pytest.mark.slow
+def test_negative_smoothing_hinders_and_positive_smoothing_helps(rows):
+    nls, ls = rows["LS alpha=-0.05"], rows["LS alpha=0.1"]
+    assert nls["attack-acc-top1"] <= rows["none"]["attack-acc-top1"] - 0.2
+    assert nls["test-acc"] >= 0.8  # reported and bounded: it costs about 13 points here
+    assert ls["knn-dist"] < rows["none"]["knn-dist"]  # positive smoothing: closer reconstructions
+
+
+def test_hsic_is_larger_for_dependent_data():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(200, 5, generator=gen)
+    assert float(rg.hsic(a, a**2 + a)) > 2 * float(rg.hsic(a, torch.randn(200, 5, generator=gen)))
+
+
+def test_negative_smoothing_puts_negative_targets_off_class():
+    logits = torch.zeros(1, 10, requires_grad=True)
+    rg.smoothed_ce(logits, torch.tensor([3]), -0.1).backward()
+    # d/dlogit_j = p_j - target_j: with target_j < 0 off-class, each off-class logit is pushed down harder.
+    assert float(logits.grad[0, 0]) > 0.1 + 0.01 - 1e-6
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"mid_betas": "-1"}, {"bido_weights": "1"}, {"bido_weights": "-1:1"}, {"nls_alphas": "1.5"}, {"epochs": 0},
+     {"short_steps": 500}],
+)  # fmt: skip
+def test_impossible_settings_are_rejected(kwargs, capsys):
+    with pytest.raises(ValueError):
+        rg.Config(**kwargs)
+    flag, value = next(iter(kwargs.items()))
+    assert rg.main([f"--{flag.replace('_', '-')}={value}"]) == 2
+    assert "error:" in capsys.readouterr().err
