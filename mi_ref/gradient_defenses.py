@@ -183,17 +183,24 @@ def matching_dlg(
 
 
 def federated_accuracy(
-    seed: int, defend: Callable[[nn.Module, torch.Tensor, torch.Tensor, Grads], Grads], steps: int,
-    train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
-) -> float:  # fmt: skip
-    """Train the sigmoid MLP by FedSGD on defended batch gradients; return its test accuracy."""
-    net = sigmoid_mlp(seed)
+    seed: int,
+    defend: Callable[[nn.Module, torch.Tensor, torch.Tensor, Grads], Grads] | None,
+    steps: int,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    make_net: Callable[[], nn.Module] | None = None,
+) -> float:
+    """Train a network (DLG's sigmoid MLP unless `make_net` is given) by FedSGD on defended batch
+    gradients (`defend` None: undefended); return its test accuracy."""
+    net = make_net() if make_net is not None else sigmoid_mlp(seed)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     gen = torch.Generator().manual_seed(seed + 1)
     x, y = train
     for _ in range(steps):
         idx = torch.randint(len(x), (32,), generator=gen)
-        grads = defend(net, x[idx], y[idx], [g.detach() for g in param_gradients(net, x[idx], y[idx], False)])
+        grads = [g.detach() for g in param_gradients(net, x[idx], y[idx], False)]
+        if defend is not None:
+            grads = defend(net, x[idx], y[idx], grads)
         for p, g in zip(net.parameters(), grads):
             p.grad = g
         opt.step()
