@@ -82,6 +82,7 @@ def test_home_renders_without_console_errors(page, site):
     assert figures.count() == 3
     assert page.evaluate("[...document.querySelectorAll('.mi-figure img')].every(i => i.complete && i.naturalWidth > 0)")
     assert f"{len(cat.papers)} papers" in page.locator(".mi-stats").inner_text()
+    assert page.locator(".mi-matrix a[href='explore.html?modality=image&setting=federated']").count() == 1
     assert page.errors == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -96,6 +97,19 @@ def test_a_built_page_for_every_record(real_site):
         assert (site / "generated" / "metrics" / f"{mid}.html").is_file()
     for name in ("catalogue.json", "catalogue.bib", "papers.csv", "catalogue.csl.json", "catalogue.schema.json"):
         assert (site / "generated" / "downloads" / name).is_file()
+
+
+def test_atom_feed_lists_the_newest_entries_with_working_links(real_site):
+    site, cat = real_site
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(site / "generated" / "feed.xml").getroot()
+    entries = feed.findall(f"{atom}entry")
+    newest = sorted(cat.papers.values(), key=lambda p: (p.added, p.id), reverse=True)[: len(entries)]
+    assert len(entries) == min(50, len(cat.papers))
+    assert [e.find(f"{atom}title").text for e in entries] == [p.title for p in newest]
+    for entry in entries:
+        link = entry.find(f"{atom}link").get("href")
+        assert (site / "generated" / link).is_file(), link
 
 
 def test_search_index_has_papers_not_long_lists(real_site):

@@ -106,6 +106,7 @@ def test_hostile_text_is_escaped_even_past_the_validator(catalog_root):
         assert "&lt;script&gt;" in body, rel
         assert "javascript:" not in re.findall(r'href="([^"]*)"', body), rel
         assert not any(line.lstrip().startswith("--8<--") for line in body.splitlines()), rel
+        assert "{{" not in body and "{%" not in body and "{#" not in body, rel
         # Rendered as MkDocs would, the block stays one escaped HTML block (no Markdown, no snippet).
         html = markdown.markdown(body, extensions=["pymdownx.snippets"],
                                  extension_configs={"pymdownx.snippets": {"check_paths": True, "base_path": ["/none"]}})

@@ -8,7 +8,8 @@ page and no folder each, which also makes the build faster and the site readable
 
 Two locks keep hostile data out of the page: Jinja escapes every value, and `_finalize` folds newlines
 in values so no data can start a line (pymdownx.snippets acts on lines starting with `--8<--`, before
-HTML is set aside). Lines that start with '-' or ';' for another reason are written as entities.
+HTML is set aside). Lines that start with '-' or ';' for another reason, and all braces, are written as
+entities (`_guard`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 
 def _guard(body: str) -> str:
+    """Entities for what Markdown extensions or a template engine could act on: a '-' or ';' starting a
+    line (snippets), and every brace (so no '{{' or '{%' reaches a page, whoever adds a macro plugin)."""
+    body = body.replace("{", "&#123;").replace("}", "&#125;")
     return _LINE_START.sub(lambda m: m.group(1) + f"&#{ord(m.group(2))};", body)
 
 
@@ -281,20 +285,9 @@ def render_facet(site: Site, facet: str) -> str:
     here = facet_page(facet)
     facet_obj = next(f for f in site.cat.taxonomy.facets if f.id == facet)
     tree = _tree(site, facet, here)
-    sections = []
-    if facet == "seed_section":
-        # The seed survey's own structure: each section, in its order, with the papers it files there.
-        direct = defaultdict(list)
-        for pid, paper in site.cat.papers.items():
-            for t in paper.seed_section:
-                direct[t].append(pid)
-        terms = site.terms[facet]
-        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.sorted_papers(direct[t]))
-                    for t, depth in _tree_ids(site, facet)]
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
     explore_link = href(here, "explore.md") if facet in explore.EXPLORE_FACETS else ""
-    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
-                  explore=explore_link, prefix=_rows_prefix(here), venues=site.cat.venues)
+    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, explore=explore_link)
     return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
 
 
