@@ -97,6 +97,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    from tools.stats import report
+
+    cat = load_catalog(Path(args.root))
+    if cat.problems:
+        print(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`", file=sys.stderr)
+        return 1
+    print(report(cat))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools", description="Model-inversion catalogue tooling.")
     parser.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
@@ -105,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--github", action="store_true", help="print GitHub annotations (::error file=...,line=...::)")
     validate.set_defaults(func=cmd_validate)
     verbs.add_parser("schema", help="regenerate catalog/schema/*.schema.json").set_defaults(func=cmd_schema)
+    verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness").set_defaults(func=cmd_stats)
     verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(func=cmd_coverage)
     add = verbs.add_parser("add", help="write catalog/papers/<id>.yaml from BibTeX, an arXiv ID or a DOI")
     source = add.add_mutually_exclusive_group(required=True)
