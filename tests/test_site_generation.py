@@ -69,6 +69,19 @@ def test_front_matter_is_yaml_and_title_is_escaped(real):
             assert "<" not in meta["title"], rel
 
 
+def test_facet_pages_list_their_papers(real):
+    cat, files = real
+    for facet in FACETS:
+        text = files[f"taxonomy/{facet}/index.md"]
+        listed = set(re.findall(r'href="\.\./\.\./papers/([^"]+)\.html"', text))
+        assert listed == {pid for pid, p in cat.papers.items() if getattr(p, facet)}, facet
+    seed = files["taxonomy/seed_section/index.md"]
+    for pid, paper in cat.papers.items():
+        for term in paper.seed_section:  # each paper sits in its own section's table
+            section = re.split(rf'<h\d><a href="{term}\.html">', seed)[1].split("<h", 1)[0]
+            assert f"papers/{pid}.html" in section, (pid, term)
+
+
 @pytest.mark.parametrize(("from_page", "to", "expected"), [
     ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../taxonomy/modality/image.html"),
     ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/index.html"),

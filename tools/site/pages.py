@@ -285,9 +285,22 @@ def render_facet(site: Site, facet: str) -> str:
     here = facet_page(facet)
     facet_obj = next(f for f in site.cat.taxonomy.facets if f.id == facet)
     tree = _tree(site, facet, here)
+    sections, all_rows = [], []
+    if facet == "seed_section":
+        # The seed survey's own structure: each section, in its order, with the papers it files there.
+        direct = defaultdict(list)
+        for pid, paper in site.cat.papers.items():
+            for t in paper.seed_section:
+                direct[t].append(pid)
+        terms = site.terms[facet]
+        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.sorted_papers(direct[t]))
+                    for t, depth in _tree_ids(site, facet)]
+    else:
+        all_rows = site.sorted_papers({pid for ids in site.term_papers[facet].values() for pid in ids})
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
     explore_link = href(here, "explore.md") if facet in explore.EXPLORE_FACETS else ""
-    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, explore=explore_link)
+    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
+                  all_rows=all_rows, explore=explore_link, prefix=_rows_prefix(here), venues=site.cat.venues)
     return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
 
 
