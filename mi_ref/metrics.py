@@ -178,3 +178,13 @@ def student_acc(student: nn.Module, test_images: np.ndarray, test_labels: np.nda
     with torch.no_grad():
         pred = student(_as_batch(test_images)).argmax(1).numpy()
     return float((pred == np.asarray(test_labels)).mean())
+
+
+def attribute_acc(guesses: np.ndarray, truth: np.ndarray) -> float:
+    """Catalogue: catalog/metrics/attribute-acc.yaml
+
+    Share of records whose sensitive attribute the attack guessed right."""
+    guesses, truth = np.asarray(guesses), np.asarray(truth)
+    if guesses.shape != truth.shape or guesses.size == 0:
+        raise ValueError(f"attribute_acc needs two equal, non-empty shapes, got {guesses.shape} and {truth.shape}")
+    return float((guesses == truth).mean())
