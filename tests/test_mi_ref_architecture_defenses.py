@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from mi_ref import architecture_defenses as ad
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def result():
-    return ad.run(ad.Config(seed=0))
+    return default_result("architecture_defenses")  # the default run, shared with tests/test_mi_ref_bench.py
 
 
 @pytest.mark.slow

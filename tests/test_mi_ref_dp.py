@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from mi_ref import dp
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def result():
-    return dp.run(dp.Config(seed=0))
+    return default_result("dp")  # the default run, shared with tests/test_mi_ref_bench.py
 
 
 @pytest.mark.slow

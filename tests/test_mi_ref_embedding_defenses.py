@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from mi_ref import embedding_defenses as ed
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def rows():
-    return ed.run(ed.Config(seed=0)).extra["per_defense"]
+    # The default run, shared with tests/test_mi_ref_bench.py.
+    return default_result("embedding_defenses").extra["per_defense"]
 
 
 @pytest.mark.slow

@@ -6,11 +6,13 @@ import pytest
 import torch
 
 from mi_ref import feature_defenses as fd
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def rows():
-    return fd.run(fd.Config(seed=0)).extra["per_defense"]
+    # The default run, shared with tests/test_mi_ref_bench.py.
+    return default_result("feature_defenses").extra["per_defense"]
 
 
 @pytest.mark.slow

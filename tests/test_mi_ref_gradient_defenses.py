@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from mi_ref import gradient_defenses as gd
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def result():
-    return gd.run(gd.Config(seed=0))
+    return default_result("gradient_defenses")  # the default run, shared with tests/test_mi_ref_bench.py
 
 
 def psnr(result, name: str) -> float:

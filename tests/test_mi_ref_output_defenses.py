@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from mi_ref import output_defenses as od
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def result():
-    return od.run(od.Config(seed=0))
+    return default_result("output_defenses")  # the default run, shared with tests/test_mi_ref_bench.py
 
 
 def advantage(result, name: str) -> float:

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from mi_ref import secure_aggregation as sa
+from mi_ref.bench import default_result
 
 
 @pytest.fixture(scope="module")
 def result():
-    return sa.run(sa.Config(seed=0))
+    return default_result("secure_aggregation")  # the default run, shared with tests/test_mi_ref_bench.py
 
 
 def test_masks_cancel_in_the_sum_and_hide_each_update():
