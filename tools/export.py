@@ -47,7 +47,13 @@ def _sorted(records: dict) -> list:
 def catalogue_json(cat: Catalog) -> str:
     export = CatalogueExport(papers=_sorted(cat.papers), datasets=_sorted(cat.datasets), metrics=_sorted(cat.metrics),
                              venues=list(cat.venues.values()), lists=list(cat.lists.values()), taxonomy=cat.taxonomy)
-    return json.dumps(export.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=1) + "\n"
+    return _json(export.model_dump(mode="json", exclude_none=True))
+
+
+def _json(data) -> str:
+    # Compact: json's C encoder is only used without indentation, and it is many times faster at
+    # 10,000 papers. Readers that want it pretty can reformat (python -m json.tool).
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def catalogue_schema() -> str:
@@ -114,7 +120,7 @@ def csl_item(paper: Paper, venue: Venue | None) -> dict:
 
 def catalogue_csl(cat: Catalog) -> str:
     items = [csl_item(p, cat.venues.get(p.venue)) for p in _sorted(cat.papers)]
-    return json.dumps(items, ensure_ascii=False, indent=1) + "\n"
+    return _json(items)
 
 
 def term_papers(cat: Catalog, facet: str) -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ def generated_dir(root: Path) -> Path:
 def write_tree(folder: Path, files: dict[str, str | bytes]) -> tuple[int, int]:
     """Make folder hold exactly these files; returns (written, removed)."""
     written = removed = 0
-    folder.mkdir(parents=True, exist_ok=True)
+    made: set[Path] = set()
     for rel, content in files.items():
         data = content.encode("utf-8") if isinstance(content, str) else content
         path = folder / rel
@@ -38,7 +38,9 @@ def write_tree(folder: Path, files: dict[str, str | bytes]) -> tuple[int, int]:
             if path.read_bytes() == data:
                 continue
         except OSError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
         path.write_bytes(data)
         written += 1
     wanted = {folder / rel for rel in files}

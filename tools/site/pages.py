@@ -88,7 +88,7 @@ def safe_url(url: str | None) -> str:
 
 
 def _finalize(value):
-    if isinstance(value, str) and not isinstance(value, Markup):
+    if type(value) is str:  # not Markup (a str subclass): that is ours and already safe
         return value.replace("\r", " ").replace("\n", " ")
     return value
 
@@ -101,6 +101,7 @@ ENV = jinja2.Environment(
     finalize=_finalize,
     undefined=jinja2.StrictUndefined,
 )
+ROW = ENV.get_template("row.html.j2")
 _LINE_START = re.compile(r"(?m)^([ \t]*)([-;])")
 _FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
 
@@ -166,8 +167,24 @@ class Site:
     term_papers: dict[str, dict[str, list[str]]]  # facet -> term -> paper IDs (term or descendants)
     terms: dict[str, dict] = field(default_factory=dict)  # cat.terms, computed once (it is a property)
 
+    _rows: dict[str, dict[str, Markup]] = field(default_factory=dict)  # link prefix -> paper ID -> <tr>
+
     def __post_init__(self) -> None:
         self.terms = self.cat.terms
+
+    def rows(self, here: str, papers: list[Paper]) -> list[Markup]:
+        """Table rows of these papers for a page at `here`. A paper's row differs only by the link
+        prefix, which is the same for all pages at one depth, so each is rendered once per depth."""
+        prefix = _rows_prefix(here)
+        cache = self._rows.setdefault(prefix, {})
+        out = []
+        for p in papers:
+            row = cache.get(p.id)
+            if row is None:
+                venue = self.cat.venues.get(p.venue)
+                row = cache[p.id] = Markup(ROW.render(p=p, prefix=prefix, venue=venue.short if venue else p.venue))
+            out.append(row)
+        return out
 
     def sorted_papers(self, ids) -> list[Paper]:
         papers = [self.cat.papers[i] for i in ids]
@@ -259,9 +276,8 @@ def render_term(site: Site, facet: str, term_id: str) -> str:
     if facet in explore.EXPLORE_FACETS:
         extra.append(("Open in Explore", href(here, "explore.md") + f"?{facet}={term_id}"))
     body = render("listing.html.j2", title=term.label, breadcrumbs=crumbs, description=term.description, facts=[],
-                  children=children, extra_links=extra, rows=site.sorted_papers(ids),
-                  note="Papers filed under this term or one of its sub-terms." if children else "",
-                  prefix=_rows_prefix(here), venues=site.cat.venues)
+                  children=children, extra_links=extra, rows=site.rows(here, site.sorted_papers(ids)),
+                  note="Papers filed under this term or one of its sub-terms." if children else "")
     return md_page(f"{term.label} ({site.facet_label(facet)})", body, SEARCH_EXCLUDE)
 
 
@@ -293,14 +309,14 @@ def render_facet(site: Site, facet: str) -> str:
             for t in paper.seed_section:
                 direct[t].append(pid)
         terms = site.terms[facet]
-        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.sorted_papers(direct[t]))
+        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.rows(here, site.sorted_papers(direct[t])))
                     for t, depth in _tree_ids(site, facet)]
     else:
-        all_rows = site.sorted_papers({pid for ids in site.term_papers[facet].values() for pid in ids})
+        all_rows = site.rows(here, site.sorted_papers({pid for ids in site.term_papers[facet].values() for pid in ids}))
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
     explore_link = href(here, "explore.md") if facet in explore.EXPLORE_FACETS else ""
     body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
-                  all_rows=all_rows, explore=explore_link, prefix=_rows_prefix(here), venues=site.cat.venues)
+                  all_rows=all_rows, explore=explore_link)
     return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
 
 
@@ -332,8 +348,7 @@ def render_dataset(site: Site, did: str) -> str:
     ids = [pid for pid, p in site.cat.papers.items() if did in p.datasets]
     crumbs = [("Datasets", href(here, f"{GENERATED}/datasets/index.md"))]
     body = render("listing.html.j2", title=d.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
-                  extra_links=[], rows=site.sorted_papers(ids), note="Papers that evaluate on this dataset.",
-                  prefix=_rows_prefix(here), venues=site.cat.venues)
+                  extra_links=[], rows=site.rows(here, site.sorted_papers(ids)), note="Papers that evaluate on this dataset.")
     return md_page(f"{d.name} (dataset)", body)
 
 
@@ -363,8 +378,7 @@ def render_metric(site: Site, mid: str) -> str:
     ids = [pid for pid, p in site.cat.papers.items() if mid in p.metrics]
     crumbs = [("Metrics", href(here, f"{GENERATED}/metrics/index.md"))]
     body = render("listing.html.j2", title=m.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
-                  extra_links=[], rows=site.sorted_papers(ids), note="Papers that report this metric.",
-                  prefix=_rows_prefix(here), venues=site.cat.venues)
+                  extra_links=[], rows=site.rows(here, site.sorted_papers(ids)), note="Papers that report this metric.")
     return md_page(f"{m.name} (metric)", body)
 
 
@@ -405,10 +419,9 @@ def render_module(site: Site, mod: refcode.Module) -> str:
         "module.html.j2", mod=mod, breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
         docstring_html=docstring_html(mod.docstring),
         source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
-        rows=site.sorted_papers(known), unknown_papers=sorted(named - set(known)),
+        rows=site.rows(here, site.sorted_papers(known)), unknown_papers=sorted(named - set(known)),
         core_html=code_html(core, PythonLexer()) if core else "",
         results=refcode.reference_results(site.root, mod.name),
-        prefix=_rows_prefix(here), venues=site.cat.venues,
     )
     return md_page(f"mi_ref.{mod.name}", body)
 
