@@ -130,7 +130,7 @@ def cells_dp(r: Result) -> list[dict]:
     sgd, fl = r.extra["dp_sgd"], r.extra["federated"]
     base = sgd["non-private"]
     out = [
-        cell("mi-face", "dp", "DP-SGD (opacus)", name, ("abadi2016dpsgd",), "attack-acc-top1",
+        cell("mi-face", "dp", "DP-SGD (opacus)", name, ("abadi2016dpsgd", "park2019attackbased"), "attack-acc-top1",
              row["attack-acc-top1"], base["attack-acc-top1"], "test-acc", row["test-acc"], base["test-acc"])
         for name, row in sgd.items() if name != "non-private"
     ]  # fmt: skip
@@ -194,7 +194,7 @@ def cells_feature_defenses(r: Result) -> list[dict]:
         if name == "none":
             continue
         defense, papers = ("NoPeek (distance correlation)", ("vepakomma2020nopeek",)) if "NoPeek" in name else (
-            "Noise on cut-layer activations", ())  # fmt: skip
+            "Noise on cut-layer activations", ("titcombe2021practical",))  # fmt: skip
         out.append(
             cell("activation", "feature_defenses", defense, name, papers, "psnr", row["psnr"], base["psnr"],
                  "test-acc", row["test-acc"], base["test-acc"], dcor=row["dcor"])

@@ -5,8 +5,9 @@ In split learning the client computes $a = f_1(x)$ and the server receives it; t
 $\\min_x \\lVert f_1(x) - a \\rVert^2 + \\lambda \\mathrm{TV}(x)$) or black-box (an inverse network
 fitted on public digits). Two defenses change what the server receives:
 
-- **Noise on activations**: $\\tilde a = f_1(x) + \\mathcal N(0, (s\\,\\mathrm{std}(a))^2 I)$, during
-  training as well (so the server's layers learn to cope) and at inference.
+- **Noise on activations** (Titcombe et al., `titcombe2021practical`, against a decoder-training
+  server): $\\tilde a = f_1(x) + \\mathcal N(0, (s\\,\\mathrm{std}(a))^2 I)$, during training as well
+  (so the server's layers learn to cope) and at inference.
 - **NoPeek** (`vepakomma2020nopeek`): train with $\\mathcal L = \\mathrm{CE} + \\alpha\\,
   \\mathrm{DCor}(x, f_1(x))$, where the distance correlation over a batch is
   $\\mathrm{DCor}^2(X, A) = \\mathrm{dCov}^2(X, A) / \\sqrt{\\mathrm{dCov}^2(X, X)\\,\\mathrm{dCov}^2(A, A)}$ with
@@ -22,7 +23,9 @@ How this differs from the papers:
 
 1. 8x8 digits and the two-conv client network of `mi_ref.activation_inversion`, trained for a few
    epochs with Adam, instead of the papers' deeper networks and image data sets.
-2. NoPeek's distance correlation is computed on each mini-batch of 64 (as in the paper) with the
+2. The activation noise is Gaussian with a scale relative to the activations' spread; the
+   paper's own noise distribution and scales are not followed.
+3. NoPeek's distance correlation is computed on each mini-batch of 64 (as in the paper) with the
    plain, biased estimator; no scheduling of alpha.
 """
 
@@ -40,7 +43,7 @@ from mi_ref.activation_inversion import split_classifier, train_inverse_network,
 from mi_ref.gradient_defenses import parse_levels
 from mi_ref.harness import Result, cli, digits_split, seed_everything
 
-PAPERS = ("vepakomma2020nopeek",)
+PAPERS = ("vepakomma2020nopeek", "titcombe2021practical")
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,9 @@ PAPERS = ("lin2018dgc", "sun2021soteria")
 Grads = list[torch.Tensor]
 
 
-def parse_levels(text: str, name: str, low: float, high: float) -> tuple[float, ...]:
-    """'0.01,0.1' -> (0.01, 0.1), each checked to lie in [low, high]; a clear error otherwise."""
+def parse_levels(text: str, name: str, low: float, high: float, integer: bool = False) -> tuple[float, ...]:
+    """'0.01,0.1' -> (0.01, 0.1), each checked to lie in [low, high] (and to be a whole number when
+    `integer`); a clear error otherwise."""
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
@@ -64,6 +65,8 @@ def parse_levels(text: str, name: str, low: float, high: float) -> tuple[float, 
     for v in values:
         if not low <= v <= high:
             raise ValueError(f"{name}: {v} is outside [{low}, {high}]")
+        if integer and v != int(v):
+            raise ValueError(f"{name}: {v} is not a whole number")
     return values
 
 
@@ -93,7 +96,7 @@ class Config:
             raise ValueError(f"dlg_rounds must be at least 1, got {self.dlg_rounds}")
         parse_levels(self.noise_sigmas, "noise_sigmas", 0.0, 100.0)
         parse_levels(self.prune_ratios, "prune_ratios", 0.0, 0.999)
-        parse_levels(self.quant_bits, "quant_bits", 1, 16)
+        parse_levels(self.quant_bits, "quant_bits", 1, 16, integer=True)
         if not 0 <= self.soteria_ratio < 1:
             raise ValueError(f"soteria_ratio must be in [0, 1), got {self.soteria_ratio}")
         if self.utility_steps < 1:

@@ -61,8 +61,8 @@ class Config:
     def __post_init__(self) -> None:
         if not 1 <= self.n_targets <= 719:
             raise ValueError(f"n_targets must be between 1 and 719 (the private split's size), got {self.n_targets}")
-        parse_levels(self.decimals, "decimals", 0, 8)
-        parse_levels(self.top_k, "top_k", 1, 10)
+        parse_levels(self.decimals, "decimals", 0, 8, integer=True)
+        parse_levels(self.top_k, "top_k", 1, 10, integer=True)
         parse_levels(self.noise_sigmas, "noise_sigmas", 0.0, 10.0)
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")

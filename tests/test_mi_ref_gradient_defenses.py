@@ -76,7 +76,7 @@ def test_matching_dlg_with_identity_is_plain_dlg():
 @pytest.mark.parametrize(
     "kwargs",
     [{"n_targets": 0}, {"dlg_rounds": -1}, {"noise_sigmas": "a,b"}, {"prune_ratios": "1.5"}, {"quant_bits": "0"},
-     {"soteria_ratio": 1.0}, {"utility_steps": 0}, {"noise_sigmas": ""}],
+     {"soteria_ratio": 1.0}, {"utility_steps": 0}, {"noise_sigmas": ""}, {"quant_bits": "2.5"}],
 )  # fmt: skip
 def test_impossible_settings_are_rejected(kwargs, capsys):
     with pytest.raises(ValueError):

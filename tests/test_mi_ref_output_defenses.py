@@ -57,7 +57,9 @@ def test_truncate_and_noise_keep_shapes_and_labels():
     assert np.allclose(noisy.sum(1), 1, atol=1e-5) and (noisy.argmax(1) == p.argmax(1)).all()
 
 
-@pytest.mark.parametrize("kwargs", [{"n_targets": 0}, {"decimals": "-1"}, {"top_k": "11"}, {"epochs": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"n_targets": 0}, {"decimals": "-1"}, {"top_k": "11"}, {"top_k": "1.5"}, {"epochs": 0}]
+)
 def test_impossible_settings_are_rejected(kwargs, capsys):
     with pytest.raises(ValueError):
         od.Config(**kwargs)
