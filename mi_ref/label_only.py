@@ -31,6 +31,9 @@ How this differs from the papers:
 3. The step is a fixed fraction of the current radius; the paper tunes a step size and a radius
    schedule per data set, and stops when the radius reaches a threshold it sets per target.
 4. The query count is reported rather than budgeted per class; the paper reports queries as a cost.
+5. The exact form of the estimator here (probes inside the class count 0, outside -1; a step is
+   kept only if it lands inside the class) is our reading of the paper's boundary-repulsion idea,
+   written without its code; details such as the probe count and radius schedule differ.
 """
 
 from __future__ import annotations
