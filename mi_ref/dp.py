@@ -16,6 +16,11 @@ for its example. The attacker knows $C$, so it clips its dummy gradient the same
 DLG on $\\lVert \\mathrm{clip}_C(\\nabla(x')) - \\tilde g \\rVert^2$ (the Gaussian maximum-likelihood
 objective). Clipping alone only rescales $g$ and hides nothing; the noise is what protects.
 
+What we measure (pinned by `tests/test_mi_ref_dp.py`): at epsilon 8 the DP-SGD model keeps about
+84% accuracy and MI-Face still recovers every class; only epsilon 1 lowers the attack, with the
+model near chance. In FL, clipping alone leaves DLG at 100 dB; noise multiplier 0.1 brings it to
+about 4 dB while FedSGD keeps about 94% accuracy.
+
 How this differs from the papers:
 
 1. 8x8 digits; the DP-SGD target is the world's MLP trained for a few epochs with opacus' RDP

@@ -20,6 +20,11 @@ Every attacker here knows the defense: it trains its inverter on defended embedd
 public text (with fresh noise, or through the released projection) and runs the correction
 search with the defended service as its oracle.
 
+What we measure (pinned by `tests/test_mi_ref_embedding_defenses.py`): noise of sigma 1 collapses
+exact-match inversion from about 0.97 to 0 while near-duplicate retrieval keeps about 0.81; the
+learned projection keeps retrieval at 1 and lowers exact match to about 0.34, but most words
+still come back (token F1 about 0.65).
+
 How this differs from the papers:
 
 1. The encoder and the 8-word Markov "language" are the toys of `mi_ref.embedding_inversion`;

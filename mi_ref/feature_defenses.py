@@ -19,6 +19,10 @@ its public digits (the best estimate under that noise), and the white-box attack
 noised activation; for NoPeek it attacks the trained client network as it is. The reported attack
 success is the better of the two attacks.
 
+What we measure (pinned by `tests/test_mi_ref_feature_defenses.py`): noise of half the activations'
+standard deviation takes the best attack from about 64 dB to about 21 dB for about one point of
+accuracy; NoPeek at alpha 3 reaches a similar PSNR but costs about 9 points.
+
 How this differs from the papers:
 
 1. 8x8 digits and the two-conv client network of `mi_ref.activation_inversion`, trained for a few

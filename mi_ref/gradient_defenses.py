@@ -24,6 +24,11 @@ sending it, and each attacker here **knows** $D$ and inverts it as well as it ca
 Utility is the test accuracy of the same network trained (FedSGD, one client batch of 32 per step,
 Adam at the server) on the defended gradients.
 
+What we measure (default run; pinned by `tests/test_mi_ref_gradient_defenses.py`): noise of
+sigma 0.1 keeps DLG near 10 dB (from 100) but costs about 30 points of FedSGD accuracy; 90% top-k
+pruning stops DLG that matches the whole gradient (about 13 dB) yet a mask-aware DLG still
+recovers the digits exactly; Soteria falls the same way once the attacker skips the pruned layer.
+
 How this differs from the papers:
 
 1. 8x8 digits and DLG's sigmoid MLP at random initialisation; attacks see one image at a time and

@@ -19,6 +19,11 @@ the label-only oracle (the public mean image of the true class): a defense can a
 what the label alone reveals. Utility is the API's top-1 accuracy on held-out data and the mean
 L1 distortion $\\lVert \\tilde p - p \\rVert_1$ of the released vectors.
 
+What we measure (pinned by `tests/test_mi_ref_output_defenses.py`): the decoder beats the label-only
+oracle by about 1.7 dB undefended; rounding to two decimals removes most of that at no cost in
+accuracy; top-1 truncation and label-preserving noise remove all of it; keeping the top three
+confidences removes little.
+
 How this differs from the papers:
 
 1. 8x8 digits and the world's MLP target; the decoder is `mi_ref.training_based`'s.

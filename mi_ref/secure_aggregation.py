@@ -12,6 +12,10 @@ with $K$ clients each holding one example, $\\sum_i g_i = K \\cdot \\nabla \\fra
 is the gradient of a batch of $K$, so gradient inversion (`mi_ref.gradient_inversion`'s DLG, given
 the labels) becomes batch inversion, which gets harder as $K$ grows but is not impossible.
 
+What we measure (pinned by `tests/test_mi_ref_secure_aggregation.py`): one masked update gives DLG
+nothing (about 4 dB, below the mean digit), and the sum of up to eight one-digit clients is still
+inverted almost exactly (above 90 dB): the masks hide who sent what, not what the batch contains.
+
 How this differs from the paper:
 
 1. Masks are real-valued Gaussian vectors from seeded torch generators in float64, not integers
