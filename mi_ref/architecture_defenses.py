@@ -85,6 +85,7 @@ class Config:
             raise ValueError(f"beta must be >= 0, got {self.beta}")
 
 
+# --- core ---
 class Precode(nn.Module):
     """DLG's sigmoid MLP with a variational block before the output layer."""
 
@@ -98,7 +99,6 @@ class Precode(nn.Module):
         """When set, forward samples z with this generator (the client); else z = mu (the server's view)."""
         self.last_kl = torch.tensor(0.0)
 
-    # --- core ---
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mu, log_var = self.stats(self.features(x)).chunk(2, dim=1)  # (N, K) each
         z = mu
@@ -106,8 +106,6 @@ class Precode(nn.Module):
             z = mu + torch.randn(mu.shape, generator=self.draw) * (0.5 * log_var).exp()
         self.last_kl = 0.5 * (mu**2 + log_var.exp() - 1 - log_var).sum(1).mean()
         return self.out(z)
-
-    # --- end core ---
 
 
 def precode_gradients(net: Precode, x: torch.Tensor, y: torch.Tensor, beta: float, gen: torch.Generator):
@@ -123,6 +121,9 @@ def first_layer_inversion(grads: list[torch.Tensor]) -> torch.Tensor:
     gw, gb = grads[0].double(), grads[1].double()  # (100, 64), (100,)
     k = int(gb.abs().argmax())
     return rows_to_inputs(gw[k : k + 1], gb[k : k + 1])[0].float().clamp(0, 1).view(8, 8)
+
+
+# --- end core ---
 
 
 def precode_part(cfg: Config) -> tuple[dict[str, dict[str, float]], np.ndarray, np.ndarray]:

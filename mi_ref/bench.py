@@ -272,6 +272,7 @@ COMMITTED_GRIDS = ("gradient_defenses", "feature_defenses", "regularisers")
 """Grids the full run also writes into mi_ref/results/ for the site (kept few and small)."""
 
 
+# --- core ---
 def build_matrix(modules: tuple[str, ...], out_dir: Path | None = None, grids_dir: Path | None = None) -> dict:
     """Run `modules` and collect their cells; write every grid into out_dir and the COMMITTED_GRIDS
     into grids_dir, when given."""
@@ -344,6 +345,9 @@ def compare(fresh: dict, committed: dict) -> list[str]:
             if a is not None and abs(a - b) > tol:
                 problems.append(f"{cell_key(c)} {field}: {b:.4g} committed, {a:.4g} now (tolerance {tol})")
     return problems
+
+
+# --- end core ---
 
 
 def _json_default(value: object) -> object:
