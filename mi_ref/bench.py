@@ -216,6 +216,7 @@ def cells_regularisers(r: Result) -> list[dict]:
             cell("gmi", "regularisers", defense, name, papers, "attack-acc-top1", row["attack-acc-top1"],
                  base["attack-acc-top1"], "test-acc", row["test-acc"], base["test-acc"],
                  **{"knn-dist": row["knn-dist"], "knn-dist undefended": base["knn-dist"],
+                    "attack-acc-top1 (full search)": row["attack-acc-top1-full"],
                     "attack-acc-top1 (short search)": row["attack-acc-top1-short"]})
         )  # fmt: skip
     return out

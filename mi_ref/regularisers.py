@@ -20,14 +20,17 @@ that its confidence says less about what class-$y$ inputs look like:
 Attack success is GMI's attack accuracy (the evaluation model recognises the class in the
 reconstruction); utility is the target's test accuracy. The attacker is the same for every target
 and uses it white-box; GMI is run with a short and a full search budget, because a defense that only
-slows the search is not a defense against a patient attacker.
+slows the search is not a defense against a patient attacker, and against a defended target the
+short search sometimes does better. The reported attack accuracy is the better of the two (an
+upper bound: a real attacker would have to pick without the evaluation model).
 
 What we measure (pinned by `tests/test_mi_ref_regularisers.py`): no regulariser that keeps test
-accuracy at or above 0.95 brings GMI's attack accuracy below 0.9 here; BiDO at 0.95 accuracy only
-nearly doubles the KNN distance. MID at a usable beta neither stops nor slows GMI (a 20-step
-search already succeeds). Settings that stop GMI (MID beta 10, BiDO 20:10) ruin the classifier.
-Negative smoothing (alpha -0.05) lowers attack accuracy to about 0.7 for about 13 points of
-accuracy; positive smoothing brings reconstructions closer to the private samples.
+accuracy at or above 0.95 brings GMI's attack accuracy to 0.6 here: BiDO's best such setting
+(15:20) lowers the full search to about 0.76, but the 20-step search still reaches about 0.98, and
+BiDO more than doubles the KNN distance. MID at a usable beta neither stops nor slows GMI. The one
+setting that stops GMI (BiDO 20:10) ruins the classifier. Negative smoothing (alpha -0.05) lowers
+attack accuracy only a little (about 0.86) for about 13 points of accuracy; positive smoothing
+brings reconstructions closer to the private samples.
 
 How this differs from the papers:
 
@@ -60,7 +63,7 @@ class Config:
     """Seed for the world, the defended targets' training and the attack."""
     mid_betas: str = "0.1,10"
     """MID's KL weights beta (comma-separated)."""
-    bido_weights: str = "0.05:0.5,5:10,20:10"
+    bido_weights: str = "0.05:0.5,5:10,15:20,20:10"
     """BiDO's lambda_x:lambda_y pairs (comma-separated, e.g. '0.05:0.5,0.1:1')."""
     nls_alphas: str = "-0.05,0.1"
     """Label-smoothing factors alpha (negative for NLS, positive for classic smoothing; comma-separated)."""
@@ -216,9 +219,12 @@ def run(cfg: Config) -> Result:
     labels = classes.numpy()
     for name, model in targets.items():
         full = attack(model, cfg.steps)
+        acc_full = metrics.attack_acc_top1(world.evaluator, full, labels)
+        acc_short = metrics.attack_acc_top1(world.evaluator, attack(model, cfg.short_steps), labels)
         rows[name] = {
-            "attack-acc-top1": metrics.attack_acc_top1(world.evaluator, full, labels),
-            "attack-acc-top1-short": metrics.attack_acc_top1(world.evaluator, attack(model, cfg.short_steps), labels),
+            "attack-acc-top1": max(acc_full, acc_short),  # the better budget: an upper bound on leakage
+            "attack-acc-top1-full": acc_full,
+            "attack-acc-top1-short": acc_short,
             "knn-dist": metrics.knn_dist(world.evaluator, full, labels, world.x_private, world.y_private),
             "test-acc": accuracy(model, world.x_private_test, world.y_private_test),
         }

@@ -28,14 +28,16 @@ def test_bido_at_usable_accuracy_does_not_reach_the_issue_margin(rows):
     usable = {k: v for k, v in rows.items() if k.startswith("BiDO") and v["test-acc"] >= 0.95}
     assert usable, "no BiDO setting keeps test accuracy >= 0.95"
     assert all(v["attack-acc-top1"] > 0.6 for v in usable.values())
-    # What BiDO does achieve: reconstructions move away from the private samples (KNN distance).
+    # What BiDO does achieve: reconstructions move away from the private samples (KNN distance)...
     assert max(v["knn-dist"] for v in usable.values()) >= 1.5 * rows["none"]["knn-dist"]
+    # ...and its best usable setting slows the full search, which the short search sidesteps.
+    assert min(v["attack-acc-top1-full"] for v in usable.values()) <= 0.85
 
 
 @pytest.mark.slow
 def test_only_regularisers_that_ruin_accuracy_stop_gmi(rows):
     stopped = {k: v for k, v in rows.items() if v["attack-acc-top1"] <= 0.6}
-    assert "BiDO 20:10" in stopped and "MID beta=10" in stopped
+    assert "BiDO 20:10" in stopped
     assert all(v["test-acc"] <= rows["none"]["test-acc"] - 0.3 for v in stopped.values())
 
 
@@ -49,7 +51,8 @@ def test_mid_at_usable_accuracy_neither_stops_nor_slows_gmi(rows):
 @pytest.mark.slow
 def test_negative_smoothing_hinders_and_positive_smoothing_helps(rows):
     nls, ls = rows["LS alpha=-0.05"], rows["LS alpha=0.1"]
-    assert nls["attack-acc-top1"] <= rows["none"]["attack-acc-top1"] - 0.2
+    assert nls["attack-acc-top1-full"] <= rows["none"]["attack-acc-top1"] - 0.2  # the full search suffers
+    assert nls["attack-acc-top1"] < rows["none"]["attack-acc-top1"]  # the better budget, much less so
     assert nls["test-acc"] >= 0.8  # reported and bounded: it costs about 13 points here
     assert ls["knn-dist"] < rows["none"]["knn-dist"]  # positive smoothing: closer reconstructions
 
