@@ -51,8 +51,11 @@ def test_markup_template_and_invisible_text_refused(catalog_root: Path, title: s
     ("url", '"https://example.org/a b"', "whitespace"),
     ("url", "https://admin:secret@example.org/", "credentials"),
     ("url", "//example.org/no-scheme", "not an http(s) URL"),
+    ("url", """'https://example.org/x"onmouseover=alert(1)'""", "must percent-encode"),
+    ("url", "https://example.org/<script>", "must percent-encode"),
     ("tldr", '"[click](javascript:alert(1))"', None),  # plain text: shown literally, escaped by the site
-], ids=["js", "data", "vbscript", "encoded", "space", "credentials", "scheme-relative", "markdown-link"])
+], ids=["js", "data", "vbscript", "encoded", "space", "credentials", "scheme-relative", "quote-breakout", "angle",
+     "markdown-link"])
 def test_urls(catalog_root: Path, field: str, value: str, fragment: str | None) -> None:
     original = {"url": "url: https://example.org/paper", "tldr": "tldr: A made-up paper used to test the validator."}[field]
     text = VALID_PAPER.replace(original, f"{field}: {value}")

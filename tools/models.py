@@ -26,6 +26,7 @@ _ARXIV_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPACE = re.compile(r"\s")
+_URL_UNSAFE = re.compile(r"[\"'<>{}|\\^`]")
 # Catalogue text is plain text. Markup and template syntax have no legitimate use in it and are the
 # first thing a hostile pull request tries, so they are refused here, before any page is generated
 # (the site escapes everything as well; this is the second lock).
@@ -57,6 +58,8 @@ def _one_line(value: str) -> str:
 def _url(value: str) -> str:
     if _SPACE.search(value):
         raise ValueError(f"{value!r} contains whitespace; remove it")
+    if _URL_UNSAFE.search(value):
+        raise ValueError(f"{value!r} contains a character URLs must percent-encode (quotes, <, >, braces, backslash)")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{value!r} is not an http(s) URL; write the full https://... address")
