@@ -5,6 +5,7 @@ These render pages in memory (no MkDocs run); tests/test_site_build.py builds wh
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -135,6 +136,12 @@ def test_docstrings_render_markdown_without_raw_html():
     assert '<code class="mi-math">$x_i^2$</code>' in html
 
 
+CELL = {"attack": "DLG", "attack_module": "mi_ref.other", "attack_papers": [], "attacker": "defense-aware",
+        "defense": "Noise <b>", "setting": "sigma=0.1", "defense_module": "mi_ref.toy", "defense_papers": [],
+        "metric": "psnr", "value": 12.3456, "undefended": 30.0, "utility_metric": "test-acc", "utility": 0.9,
+        "utility_undefended": 0.95, "secondary": {}}
+
+
 def test_core_region_and_results_hook(tmp_path):
     mod = tmp_path / "mi_ref"
     mod.mkdir()
@@ -147,11 +154,17 @@ def test_core_region_and_results_hook(tmp_path):
     assert modules["toy"].core == ["def f():\n    return 2"]
     assert refcode.reference_results(tmp_path, "toy") == []
     (mod / "results").mkdir()
-    (mod / "results" / "toy.json").write_text(json.dumps(
-        {"metrics": {"psnr": 21.5}, "baselines": {"noise": {"psnr": 7.25}}, "extra": {"seed": 0}}), encoding="utf-8")
-    (mod / "results" / "toyish.json").write_text("{}", encoding="utf-8")  # another module's name prefix: ignored
-    tables = refcode.reference_results(tmp_path, "toy")
-    assert [(t.name, t.baselines, t.rows) for t in tables] == [("toy.json", ["noise"], [("psnr", "21.5", ["7.25"])])]
+    other = CELL | {"defense_module": "mi_ref.elsewhere", "attack_module": "mi_ref.elsewhere"}
+    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 1, "cells": [CELL, other]}),
+                                                 encoding="utf-8")
+    assert refcode.reference_results(tmp_path, "toy") == [CELL]
+    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 2, "cells": []}), encoding="utf-8")
+    with pytest.raises(refcode.ModuleError, match="format_version 2"):
+        refcode.reference_results(tmp_path, "toy")
+    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 1, "cells": [{"attack": "x"}]}),
+                                                 encoding="utf-8")
+    with pytest.raises(refcode.ModuleError, match=r"cells\[0\] lacks attack_module"):
+        refcode.reference_results(tmp_path, "toy")
 
 
 def test_module_page_renders_reference_results_when_present(catalog_root):
@@ -159,13 +172,18 @@ def test_module_page_renders_reference_results_when_present(catalog_root):
     (mod / "results").mkdir(parents=True)
     (mod / "toy.py").write_text('"""Toy: **idea**."""\nPAPERS = ("doe2021example",)\n', encoding="utf-8")
     cat = load_catalog(catalog_root)
-    without = pages.render_site(cat, catalog_root)["reference/toy.md"]
-    assert "Reference results" not in without and "<strong>idea</strong>" in without
-    (mod / "results" / "toy.json").write_text(json.dumps(
-        {"metrics": {"psnr": 21.5}, "baselines": {"noise": {"psnr": 7.25}}}), encoding="utf-8")
-    page = pages.render_site(cat, catalog_root)["reference/toy.md"]
-    assert "Reference results" in page and "<td>21.5</td><td>7.25</td>" in page
+    files = pages.render_site(cat, catalog_root)
+    assert "Reference results" not in files["reference/toy.md"] and "<strong>idea</strong>" in files["reference/toy.md"]
+    assert "reference/results.md" not in files
+    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 1, "cells": [CELL]}), encoding="utf-8")
+    (mod / "results" / "toy.png").write_bytes(b"\x89PNG fake")
+    files = pages.render_site(cat, catalog_root)
+    page = files["reference/toy.md"]
+    assert "Reference results" in page and "<td>12.3</td><td>30</td>" in page
+    assert "Noise &lt;b&gt;" in page and 'href="../metrics/toymetric.html"' not in page  # psnr is not in this catalogue
+    assert 'src="toy.png"' in page and files["reference/toy.png"] == b"\x89PNG fake"
     assert 'href="../papers/doe2021example.html"' in page
+    assert "<td>12.3</td>" in files["reference/results.md"]
 
 
 def test_unclosed_core_region_is_a_clear_error(tmp_path):
@@ -180,10 +198,12 @@ def test_module_page_shows_code_from_the_file(real):
     for name, mod in refcode.read_modules(REPO).items():
         text = files[f"reference/{name}.md"]
         assert f"python -m mi_ref.{name}" in text
+        if not mod.core:
+            continue
+        shown = text.split('<div data-search-exclude="1">', 1)[1].split("</pre>", 1)[0]
+        shown = html.unescape(re.sub(r"<[^>]+>", "", shown))
         for region in mod.core:
-            first = next(line for line in region.splitlines() if line.strip().startswith("def "))
-            func = first.split("def ", 1)[1].split("(", 1)[0]
-            assert func in text, (name, func)
+            assert region.strip() in shown, name
 
 
 def test_explore_data_decodes_to_the_catalogue(real):

@@ -168,9 +168,14 @@ class Site:
     terms: dict[str, dict] = field(default_factory=dict)  # cat.terms, computed once (it is a property)
 
     _rows: dict[str, dict[str, Markup]] = field(default_factory=dict)  # link prefix -> paper ID -> <tr>
+    grids: dict[str, Path] = field(default_factory=dict)
+    has_results: bool = False
 
     def __post_init__(self) -> None:
         self.terms = self.cat.terms
+        # Grids of modules that have a page; the matrix, when mi_ref/results/ holds one.
+        self.grids = {k: v for k, v in refcode.result_images(self.root).items() if k in self.modules}
+        self.has_results = bool(refcode.matrix_cells(self.root)) or bool(self.grids)
 
     def rows(self, here: str, papers: list[Paper]) -> list[Markup]:
         """Table rows of these papers for a page at `here`. A paper's row differs only by the link
@@ -421,9 +426,44 @@ def render_module(site: Site, mod: refcode.Module) -> str:
         source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
         rows=site.rows(here, site.sorted_papers(known)), unknown_papers=sorted(named - set(known)),
         core_html=code_html(core, PythonLexer()) if core else "",
-        results=refcode.reference_results(site.root, mod.name),
+        results=result_rows(site, here, refcode.reference_results(site.root, mod.name)),
+        results_page=href(here, RESULTS_PAGE),
+        grid=href(here, f"{GENERATED}/reference/{mod.name}.png") if mod.name in site.grids else "",
     )
     return md_page(f"mi_ref.{mod.name}", body)
+
+
+RESULTS_PAGE = f"{GENERATED}/reference/results.md"
+
+
+def result_rows(site: Site, here: str, cells: list[dict]) -> list[tuple]:
+    """Table rows of matrix cells: (text, link) per column, linking modules and metrics to their pages."""
+
+    def module(label: str, name: str) -> tuple[str, str]:
+        short = name.removeprefix("mi_ref.")
+        return label, href(here, f"{GENERATED}/reference/{short}.md") if short in site.modules else ""
+
+    rows = []
+    for c in cells:
+        metric = site.cat.metrics.get(c["metric"])
+        utility = ""
+        if c.get("utility") is not None:
+            utility = f"{refcode.fmt(c['utility'])} / {refcode.fmt(c.get('utility_undefended'))} ({c.get('utility_metric') or ''})"
+        rows.append((
+            module(c["defense"], c["defense_module"]), (c["setting"], ""), module(c["attack"], c["attack_module"]),
+            (c.get("attacker") or "", ""),
+            (metric.name if metric else c["metric"], href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else ""),
+            (refcode.fmt(c["value"]), ""), (refcode.fmt(c["undefended"]), ""), (utility, ""),
+        ))
+    return rows
+
+
+def render_results(site: Site) -> str:
+    here = RESULTS_PAGE
+    grids = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.png")) for name in site.grids]
+    body = render("results.html.j2", breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
+                  rows=result_rows(site, here, refcode.matrix_cells(site.root)), grids=grids)
+    return md_page("Reference results", body, {"hide": ["navigation", "toc"]})  # a wide table
 
 
 def render_module_index(site: Site) -> str:
@@ -434,7 +474,9 @@ def render_module_index(site: Site) -> str:
                   intro="Small, runnable PyTorch implementations of each attack and defense family on toy data "
                         "(scikit-learn's 8x8 digits), readable in one sitting. Each page shows the module's idea, its "
                         "core code straight from the file, how to run it and the papers it implements.",
-                  extra_links=[], headers=["Module", "Idea", "Papers"], numeric={"Papers"}, rows=rows)
+                  extra_links=[("Reference results: every attack against every defense", href(here, RESULTS_PAGE))]
+                  if site.has_results else [],
+                  headers=["Module", "Idea", "Papers"], numeric={"Papers"}, rows=rows)
     return md_page("Reference code", body)
 
 
@@ -567,6 +609,10 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
         for rid in records:
             put(f"{GENERATED}/{kind}/{rid}.md", one(site, rid))
     put(f"{GENERATED}/reference/index.md", render_module_index(site))
+    if site.has_results:
+        put(RESULTS_PAGE, render_results(site))
+    for name, path in site.grids.items():
+        put(f"{GENERATED}/reference/{name}.png", path.read_bytes())
     for mod in site.modules.values():
         put(f"{GENERATED}/reference/{mod.name}.md", render_module(site, mod))
     put(f"{GENERATED}/whats-new.md", render_whats_new(site))

@@ -2,8 +2,8 @@
 
 The site never imports mi_ref (that would need PyTorch): it reads each module's docstring, its
 `PAPERS` tuple and the source between `# --- core ---` and `# --- end core ---`, so the page shows the
-code as it is in the file and cannot go stale. Reference results, when a run has written
-mi_ref/results/<module>*.json, are read here too (`reference_results`).
+code as it is in the file and cannot go stale. The reference results (mi_ref/results/matrix.json,
+written by `python -m mi_ref.bench`) are read here too, when the file exists.
 """
 
 from __future__ import annotations
@@ -88,45 +88,52 @@ def read_modules(root: Path) -> dict[str, Module]:
             if p.stem not in NOT_A_FAMILY and not p.stem.startswith(("_", "bench", "test"))}
 
 
-@dataclass
-class ResultTable:
-    name: str  # file name
-    baselines: list[str]
-    rows: list[tuple[str, str, list[str]]]  # (metric, value, baseline values)
-    extra: list[tuple[str, str]]
+# The reference results: the attack x defense matrix written by `python -m mi_ref.bench` (its shape is
+# documented in mi_ref/results/README.md), and reconstruction grids named after their module.
+RESULTS = Path("mi_ref") / "results"
+MATRIX_VERSION = 1
+CELL_KEYS = ("attack", "attack_module", "defense", "setting", "defense_module", "metric", "value", "undefended")
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def reference_results(root: Path, module: str) -> list[ResultTable]:
-    """Tables from mi_ref/results/<module>.json and <module>-*.json, if that folder exists.
-
-    The files are what mi_ref's CLI writes with --out: {"metrics": {id: value}, "baselines": {name:
-    {id: value}}, "extra": {...}}. Scalars outside those keys are shown as extra facts; other shapes
-    are skipped rather than guessed at.
-    """
-    folder = root / "mi_ref" / "results"
-    if not folder.is_dir():
+def matrix_cells(root: Path) -> list[dict]:
+    """Every cell of mi_ref/results/matrix.json, or [] when there is no such file yet."""
+    path = root / RESULTS / "matrix.json"
+    if not path.is_file():
         return []
-    tables = []
-    for path in sorted(folder.glob(f"{module}*.json")):
-        if path.stem != module and not path.stem.startswith(module + "-"):
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModuleError(f"{path}: cannot read reference results ({exc})") from None
-        if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
-            continue
-        baselines = data.get("baselines") if isinstance(data.get("baselines"), dict) else {}
-        names = [b for b, v in baselines.items() if isinstance(v, dict)]
-        rows = [(metric, _fmt(value), [_fmt(baselines[b].get(metric, "")) for b in names])
-                for metric, value in data["metrics"].items()]
-        extra_src = data.get("extra") if isinstance(data.get("extra"), dict) else {}
-        extra = [(k, _fmt(v)) for k, v in extra_src.items() if isinstance(v, (int, float, str, bool))]
-        tables.append(ResultTable(path.name, names, rows, extra))
-    return tables
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModuleError(f"{path}: cannot read the reference results ({exc}); rerun `python -m mi_ref.bench`") from None
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != MATRIX_VERSION:
+        raise ModuleError(f"{path}: format_version {version!r} is not {MATRIX_VERSION}; "
+                          "update tools/site/refcode.py to the new shape")
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise ModuleError(f"{path}: 'cells' must be a list")
+    for i, cell in enumerate(cells):
+        missing = [k for k in CELL_KEYS if not isinstance(cell, dict) or k not in cell]
+        if missing:
+            raise ModuleError(f"{path}: cells[{i}] lacks {', '.join(missing)}; rerun `python -m mi_ref.bench`")
+    return cells
+
+
+def reference_results(root: Path, module: str) -> list[dict]:
+    """The matrix cells in which mi_ref.<module> is the attack or the defense."""
+    name = f"mi_ref.{module}"
+    return [c for c in matrix_cells(root) if name in (c["attack_module"], c["defense_module"])]
+
+
+def result_images(root: Path) -> dict[str, Path]:
+    """module name -> its reconstruction grid (mi_ref/results/<module>.png)."""
+    folder = root / RESULTS
+    return {p.stem: p for p in sorted(folder.glob("*.png"))} if folder.is_dir() else {}
+
+
+def fmt(value) -> str:
+    """A result for a table: three significant digits, '' for a missing value."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
