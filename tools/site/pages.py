@@ -448,7 +448,9 @@ def result_rows(site: Site, here: str, cells: list[dict]) -> list[tuple]:
         metric = site.cat.metrics.get(c["metric"])
         utility = ""
         if c.get("utility") is not None:
-            utility = f"{refcode.fmt(c['utility'])} / {refcode.fmt(c.get('utility_undefended'))} ({c.get('utility_metric') or ''})"
+            pair = [refcode.fmt(c["utility"])] + ([refcode.fmt(c["utility_undefended"])]
+                                                  if c.get("utility_undefended") is not None else [])
+            utility = " / ".join(pair) + (f" ({c['utility_metric']})" if c.get("utility_metric") else "")
         rows.append((
             module(c["defense"], c["defense_module"]), (c["setting"], ""), module(c["attack"], c["attack_module"]),
             (c.get("attacker") or "", ""),
