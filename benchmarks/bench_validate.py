@@ -61,14 +61,14 @@ def main() -> int:
     rng = random.Random(0)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        shutil.copytree(REPO / "catalog", root / "catalog", ignore=shutil.ignore_patterns("papers"))
+        # The real catalogue (metric and dataset records point at real papers) plus N synthetic papers.
+        shutil.copytree(REPO / "catalog", root / "catalog")
         papers = root / "catalog" / "papers"
-        papers.mkdir()
         for i in range(args.papers):
             text = synthetic_paper(i, rng)
             pid = text.split("\nid: ", 1)[1].split("\n", 1)[0]
             (papers / f"{pid}.yaml").write_text(text, encoding="utf-8")
-        files = sorted(papers.glob("*.yaml"))
+        files = sorted((root / "catalog").glob("*/*.yaml")) + sorted((root / "catalog").glob("*.yaml"))
 
         start = time.perf_counter()
         for path in files:

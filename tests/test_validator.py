@@ -229,3 +229,14 @@ def test_each_record(real_catalog, path: Path) -> None:
         pytest.skip("provenance tables are checked by test_coverage.py")
     problems = [str(p) for p in real_catalog.problems if p.path == rel]
     assert not problems, "\n".join(problems)
+
+
+def test_references_checked_even_when_the_record_has_other_errors(catalog_root: Path) -> None:
+    """One run reports every problem: a bad year does not hide a bad venue or an unknown dataset."""
+    _edit(catalog_root, PAPER, "year: 2021", "year: twenty")
+    _edit(catalog_root, PAPER, "venue: cvpr", "venue: cvrp")
+    _edit(catalog_root, PAPER, "datasets: [toyset]", "datasets: [toyst]")
+    problems = [str(p) for p in load_catalog(catalog_root).problems]
+    assert any(": year: " in p for p in problems), problems
+    assert any(": venue: 'cvrp' is not a known venue" in p for p in problems), problems
+    assert any(": datasets: 'toyst' is not a known dataset" in p for p in problems), problems

@@ -51,6 +51,8 @@ class Catalog:
     problems: list[Problem] = field(default_factory=list)
     # Line of each top-level field per file, so whole-catalogue errors can point at the line too.
     _lines: dict[str, yamlio.Document] = field(default_factory=dict, repr=False)
+    # Raw data of paper files that failed their per-file checks (their references are still checked).
+    _invalid_papers: dict[str, dict] = field(default_factory=dict, repr=False)
 
     @property
     def terms(self) -> dict[str, dict[str, Any]]:
@@ -190,6 +192,8 @@ def _load_folder(cat: Catalog, folder: str, model: type[Record], into: dict) -> 
             continue
         if record is not None:
             into[record.id] = record
+        elif folder == "papers" and isinstance(data, dict):
+            cat._invalid_papers[cat.rel(path)] = data
 
 
 def _load_vocabulary(cat: Catalog, name: str, model: type[Record]) -> Record | None:
@@ -254,6 +258,23 @@ def _module_functions(root: Path, module: str) -> set[str] | None:
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
+def _well_typed(value: Any) -> str | list[str] | None:
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return value
+    return None
+
+
+def _check_paper_refs(cat: Catalog, rel: str, get) -> None:
+    """Every reference a paper makes (venue, facet terms, datasets, metrics, lists) must exist."""
+    terms = cat.terms
+    _check_refs(cat, rel, "venue", get("venue"), cat.venues, "venue (catalog/venues.yaml)")
+    for facet in FACETS:
+        _check_refs(cat, rel, facet, get(facet), terms.get(facet, {}), f"{facet} term (catalog/taxonomy.yaml)")
+    _check_refs(cat, rel, "datasets", get("datasets"), cat.datasets, "dataset (catalog/datasets/)")
+    _check_refs(cat, rel, "metrics", get("metrics"), cat.metrics, "metric (catalog/metrics/)")
+    _check_refs(cat, rel, "listed_in", get("listed_in"), cat.lists, "list (catalog/lists.yaml)")
+
+
 def _check_cross_references(cat: Catalog) -> None:
     terms = cat.terms
     modules: dict[str, set[str] | None] = {}
@@ -265,12 +286,7 @@ def _check_cross_references(cat: Catalog) -> None:
 
     for pid, paper in cat.papers.items():
         rel = f"catalog/papers/{pid}.yaml"
-        _check_refs(cat, rel, "venue", paper.venue, cat.venues, "venue (catalog/venues.yaml)")
-        for facet in FACETS:
-            _check_refs(cat, rel, facet, getattr(paper, facet), terms.get(facet, {}), f"{facet} term (catalog/taxonomy.yaml)")
-        _check_refs(cat, rel, "datasets", paper.datasets, cat.datasets, "dataset (catalog/datasets/)")
-        _check_refs(cat, rel, "metrics", paper.metrics, cat.metrics, "metric (catalog/metrics/)")
-        _check_refs(cat, rel, "listed_in", paper.listed_in, cat.lists, "list (catalog/lists.yaml)")
+        _check_paper_refs(cat, rel, lambda name, p=paper: getattr(p, name))
         if paper.implementation and module(paper.implementation) is None:
             cat.add(rel, cat.line(rel, ("implementation",)), "implementation",
                     f"{paper.implementation!r} does not exist (no {paper.implementation.replace('.', '/')}.py)")
@@ -280,6 +296,10 @@ def _check_cross_references(cat: Catalog) -> None:
             cat.add(rel, cat.line(rel, ("defense_family",)), "defense_family", "a defense paper needs at least one defense_family term")
         if paper.kind == "attack" and not paper.attack_family:
             cat.add(rel, cat.line(rel, ("attack_family",)), "attack_family", "an attack paper needs at least one attack_family term")
+    # A paper that failed its per-file checks still gets its references checked, so one run reports
+    # every problem (a bad venue is not hidden behind a bad year). Only well-typed values are checked.
+    for rel, data in cat._invalid_papers.items():
+        _check_paper_refs(cat, rel, lambda name, d=data: _well_typed(d.get(name)))
     for did, dataset in cat.datasets.items():
         rel = f"catalog/datasets/{did}.yaml"
         _check_refs(cat, rel, "modality", dataset.modality, terms.get("modality", {}), "modality term (catalog/taxonomy.yaml)")
