@@ -129,11 +129,11 @@ def _one_build(root: Path) -> dict:
     build.write_tree(build.generated_dir(root), files)
     generate = (time.perf_counter() - wall, time.process_time() - cpu)
     wall, cpu = time.perf_counter(), _children_cpu()
-    done = subprocess.run(build.mkdocs(root, "build", "--strict", "--quiet"), cwd=root, env=build.MKDOCS_ENV,
-                          check=False)
+    done = subprocess.run(build.mkdocs(root, "build", "--strict"), cwd=root, env=build.MKDOCS_ENV,
+                          capture_output=True, text=True, check=False)
     mkdocs = (time.perf_counter() - wall, _children_cpu() - cpu)
     if done.returncode:
-        raise SystemExit("mkdocs build failed")
+        raise SystemExit(f"mkdocs build failed:\n{done.stderr[-2000:]}")
     search = (root / "build" / "site" / "search" / "search_index.json").read_bytes()
     return {"validate": validate, "generate": generate, "mkdocs": mkdocs,
             "total": tuple(a + b + c for a, b, c in zip(validate, generate, mkdocs)),

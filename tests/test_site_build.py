@@ -123,6 +123,14 @@ def test_search_index_has_papers_not_long_lists(real_site):
     assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]
 
 
+def test_strict_build_fails_on_a_broken_link(tmp_path):
+    root = write_catalog(tmp_path)
+    build.copy_sources(REPO, root, with_catalog=False)
+    page = root / "site" / "about.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n[broken](nowhere.md)\n", encoding="utf-8")
+    assert build.build(root) != 0
+
+
 TRICKY_TITLE = 'Attacks Where 5 < 7 & "Quotes" \'Apostrophes\' *Stars* _Under_ $x$ --8<-- [l](u) Ünïcode'
 TRICKY_TLDR = 'Plain words.\n--8<-- "mkdocs.yml"\n    indented like code\n# not a heading'
 

@@ -90,7 +90,7 @@ MKDOCS_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 def build(root: Path) -> int:
     if generate(root):
         return 1
-    return subprocess.run(mkdocs(root, "build", "--strict", "--quiet"), cwd=root, env=MKDOCS_ENV, check=False).returncode
+    return subprocess.run(mkdocs(root, "build", "--strict"), cwd=root, env=MKDOCS_ENV, check=False).returncode
 
 
 def _signature(root: Path) -> tuple:
