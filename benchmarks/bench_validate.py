@@ -63,6 +63,7 @@ def main() -> int:
         root = Path(tmp)
         # The real catalogue (metric and dataset records point at real papers) plus N synthetic papers.
         shutil.copytree(REPO / "catalog", root / "catalog")
+        shutil.copytree(REPO / "mi_ref", root / "mi_ref", ignore=shutil.ignore_patterns("__pycache__", "results"))
         papers = root / "catalog" / "papers"
         for i in range(args.papers):
             text = synthetic_paper(i, rng)
