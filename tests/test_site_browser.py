@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -23,6 +24,10 @@ from tools.site import build
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
+    # Locally a missing browser skips these tests; in CI (.ci/run installs it) it is a failure, so the
+    # browser checks can never silently stop running.
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("CI=true but Debian's chromium is missing: .ci/run should have installed it")
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
