@@ -65,6 +65,11 @@ class Config:
     """Steps of the victim's private fine-tuning, during which the attacker reads activations."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 1 <= self.n_targets <= 700:
             raise ValueError(f"n_targets must be between 1 and 700 (the private split's size), got {self.n_targets}")
         for name in ("whitebox_steps", "inverse_epochs", "pretrain_steps", "finetune_steps"):

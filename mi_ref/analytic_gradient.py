@@ -66,12 +66,20 @@ class Config:
     """Random batches per batch size; figures are averaged over them."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 1 <= self.max_batch <= 700:
             raise ValueError(f"max_batch must be between 1 and 700 (the private split's size), got {self.max_batch}")
         if self.width < 1 or self.bins < 2:
             raise ValueError(f"width must be >= 1 and bins >= 2, got width={self.width}, bins={self.bins}")
         if self.trials < 1:
             raise ValueError(f"trials must be at least 1, got {self.trials}")
+        if self.recovered_db <= 0:
+            # PSNR of images in [0, 1] is never below 0 dB, so such a threshold counts every target.
+            raise ValueError(f"recovered_db must be > 0 dB, got {self.recovered_db}")
 
 
 # --- core ---

@@ -68,6 +68,11 @@ class Config:
     """Target training epochs (full batch); long enough to fit the training records closely."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         for name in ("n_train", "n_public", "n_nonmember", "epochs"):
             if getattr(self, name) < 10:
                 raise ValueError(f"{name} must be at least 10, got {getattr(self, name)}")

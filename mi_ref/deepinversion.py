@@ -68,6 +68,11 @@ class Config:
     """Softmax temperature of the distillation loss."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.per_class < 1:
             raise ValueError(f"per_class must be at least 1, got {self.per_class}")
         if self.steps < 0 or self.student_epochs < 1:

@@ -77,6 +77,11 @@ class Config:
     """Maximum correction rounds."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.vocab < 2 or self.length < 2 or self.dim < 2:
             raise ValueError(f"vocab, length and dim must be >= 2; got {self.vocab}, {self.length}, {self.dim}")
         if self.vocab**self.length >= 2**62:

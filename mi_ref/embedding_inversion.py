@@ -73,6 +73,11 @@ class Config:
     """Language B word vectors = their A translation's vectors + this much Gaussian noise."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.vocab < 2 or self.length < 1 or self.dim < 1:
             raise ValueError(f"vocab must be >= 2, length and dim >= 1; got {self.vocab}, {self.length}, {self.dim}")
         if self.vocab**self.length >= 2**62:

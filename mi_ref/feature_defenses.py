@@ -68,6 +68,8 @@ class Config:
     """Training epochs of the black-box inverse network."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
         if not 1 <= self.n_targets <= 250:
             raise ValueError(f"n_targets must be between 1 and 250 (the private-test split), got {self.n_targets}")
         parse_levels(self.noise_scales, "noise_scales", 0.0, 100.0)

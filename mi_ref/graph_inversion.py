@@ -67,6 +67,11 @@ class Config:
     """beta: weight of the l1 sparsity prior ||S||_1 / n."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.nodes < 2 * self.communities or self.communities < 2:
             raise ValueError(
                 f"need communities >= 2 and nodes >= 2 * communities, got {self.nodes}, {self.communities}"

@@ -68,6 +68,11 @@ class Config:
     """Weight of the mean squared pixel value in the cost: a weak 'dark background' prior."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.target_arch not in TARGETS:
             raise ValueError(f"target_arch must be one of {', '.join(TARGETS)}, got {self.target_arch!r}")
         if self.per_class < 1:

@@ -64,6 +64,8 @@ class Config:
     """Training epochs of each attacker's decoder."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
         if not 1 <= self.n_targets <= 719:
             raise ValueError(f"n_targets must be between 1 and 719 (the private split's size), got {self.n_targets}")
         parse_levels(self.decimals, "decimals", 0, 8, integer=True)

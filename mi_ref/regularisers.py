@@ -77,6 +77,8 @@ class Config:
     """GMI's full search budget."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
         parse_levels(self.mid_betas, "mid_betas", 0.0, 100.0)
         parse_bido(self.bido_weights)
         parse_levels(self.nls_alphas, "nls_alphas", -0.99, 0.99)

@@ -67,6 +67,11 @@ class Config:
     """Adam learning rate of the decoder."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 1 <= self.n_targets <= 719:
             raise ValueError(f"n_targets must be between 1 and 719 (the private split's size), got {self.n_targets}")
         if self.epochs < 1:
