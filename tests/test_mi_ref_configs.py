@@ -96,7 +96,9 @@ def impossible_values(module: str, name: str, kind: type, default: object) -> li
             bad += [-1.0]
         return bad
     if kind is str and NUMBER_LIST.fullmatch(str(default)):
-        # Not numbers, nothing, far out of range, NaN: no list field takes any of them.
+        # Not numbers, nothing, far out of range, NaN: no list field takes any of them. Some lists
+        # legitimately hold negatives (regularisers.nls_alphas: negative label smoothing), so the
+        # out-of-range probe is -1e9, outside every list's range rather than merely below zero.
         return ["x", "", "-1e9", "nan"]
     if kind is str:
         return ["no-such-option"]
