@@ -41,8 +41,8 @@ from torch.nn import functional as F
 
 from mi_ref import generative_prior, metrics
 from mi_ref.analytic_gradient import rows_to_inputs
-from mi_ref.gradient_defenses import federated_accuracy, matching_dlg
-from mi_ref.gradient_inversion import param_gradients, sigmoid_mlp
+from mi_ref.gradient_defenses import federated_accuracy
+from mi_ref.gradient_inversion import dlg, param_gradients, sigmoid_mlp
 from mi_ref.harness import (
     NUM_CLASSES,
     Classifier,
@@ -138,9 +138,9 @@ def precode_part(cfg: Config) -> tuple[dict[str, dict[str, float]], np.ndarray, 
     for i in range(cfg.n_targets):
         x, y = px[i : i + 1], py[i : i + 1]
         g_plain = [g.detach() for g in param_gradients(plain, x, y, create_graph=False)]
-        rec["plain DLG"].append(matching_dlg(plain, g_plain, y, x0s[i : i + 1], cfg.dlg_rounds)[0])
+        rec["plain DLG"].append(dlg(plain, g_plain, y, x0s[i : i + 1], cfg.dlg_rounds)[0])
         shared = precode_gradients(net, x, y, cfg.beta, gen)
-        rec["naive DLG"].append(matching_dlg(net, shared, y, x0s[i : i + 1], cfg.dlg_rounds)[0])
+        rec["naive DLG"].append(dlg(net, shared, y, x0s[i : i + 1], cfg.dlg_rounds)[0])
         rec["analytic"].append(first_layer_inversion(shared))
     psnr = {k: metrics.psnr(t.numpy(), torch.stack(v).numpy()) for k, v in rec.items()}
 

@@ -41,8 +41,8 @@ import torch
 from torch.nn import functional as F
 
 from mi_ref import metrics, optimisation
-from mi_ref.gradient_defenses import Grads, matching_dlg, parse_levels
-from mi_ref.gradient_inversion import param_gradients, sigmoid_mlp
+from mi_ref.gradient_defenses import Grads, parse_levels
+from mi_ref.gradient_inversion import dlg, param_gradients, sigmoid_mlp
 from mi_ref.harness import NUM_CLASSES, Classifier, Result, accuracy, cli, digits_split, digits_world, seed_everything
 
 PAPERS = ("abadi2016dpsgd", "park2019attackbased", "wei2021fedcdp")
@@ -198,7 +198,7 @@ def run(cfg: Config) -> Result:
             g = [t.detach() for t in param_gradients(net, px[i : i + 1], py[i : i + 1], create_graph=False)]
             shared = dp_share(g, cfg.max_grad_norm, sigma, gen)
             aware = lambda d: clip_by_norm(d, cfg.max_grad_norm)
-            recs.append(matching_dlg(net, shared, py[i : i + 1], x0s[i : i + 1], cfg.dlg_rounds, aware))
+            recs.append(dlg(net, shared, py[i : i + 1], x0s[i : i + 1], cfg.dlg_rounds, aware))
         name = "clipping only" if sigma == 0 else f"clip + noise sigma={sigma:g}"
         fl[name] = {
             "psnr": metrics.psnr(px[: cfg.n_targets].numpy(), torch.cat(recs).numpy()),
@@ -206,7 +206,7 @@ def run(cfg: Config) -> Result:
                 cfg.seed, cfg.max_grad_norm, sigma, cfg.utility_steps, (px, py), (tx, ty)
             ),
         }
-    fl_plain = matching_dlg(
+    fl_plain = dlg(
         net,
         [t.detach() for t in param_gradients(net, px[:1], py[:1], create_graph=False)],
         py[:1], x0s[:1], cfg.dlg_rounds,

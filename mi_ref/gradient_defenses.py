@@ -50,7 +50,7 @@ import torch
 from torch import nn
 
 from mi_ref import metrics
-from mi_ref.gradient_inversion import param_gradients, sigmoid_mlp
+from mi_ref.gradient_inversion import dlg, param_gradients, sigmoid_mlp
 from mi_ref.harness import Result, cli, digits_split, seed_everything
 
 PAPERS = ("lin2018dgc", "sun2021soteria")
@@ -154,39 +154,6 @@ def soteria_mask(body: nn.Module, x: torch.Tensor, ratio: float) -> torch.Tensor
     return keep
 
 
-def matching_dlg(
-    net: nn.Module,
-    shared: Grads,
-    label: torch.Tensor,
-    x0: torch.Tensor,
-    rounds: int,
-    transform: Callable[[Grads], Grads] = lambda g: g,
-    weights: list[torch.Tensor | float] | None = None,
-) -> torch.Tensor:
-    """DLG that knows the defense: L-BFGS on sum_t || w_t * (T(grad(x'))_t - shared_t) ||^2.
-
-    `transform` T applies the defense's deterministic part to the dummy gradient (e.g. clipping);
-    `weights` w_t (a mask or 0/1 per tensor) drop what the defense destroyed. With T = identity
-    and w = 1 this is exactly `mi_ref.gradient_inversion.dlg`."""
-    weights = weights if weights is not None else [1.0] * len(shared)
-    x = x0.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS(
-        [x], lr=1, max_iter=200, history_size=100, tolerance_grad=1e-10, tolerance_change=1e-14,
-        line_search_fn="strong_wolfe",
-    )  # fmt: skip
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        dummy = transform(param_gradients(net, x, label, create_graph=True))
-        loss = sum(((w * (d - s)) ** 2).sum() for d, s, w in zip(dummy, shared, weights))
-        loss.backward()
-        return loss
-
-    for _ in range(rounds):
-        opt.step(closure)
-    return x.detach().clamp(0, 1)
-
-
 # --- end core ---
 
 
@@ -220,7 +187,7 @@ def defenses(cfg: Config, gen: torch.Generator) -> dict[str, dict]:
     """Each defense setting: how it changes a gradient, and how the aware attacker inverts it.
 
     'defend(net, x, y, g)' returns what the client sends; 'attack(shared, net, x)' returns
-    (transform, weights) for `matching_dlg`."""
+    (transform, weights) for `mi_ref.gradient_inversion.dlg`."""
     out: dict[str, dict] = {"none": {"defend": lambda net, x, y, g: g, "attack": lambda s, net, x: (None, None)}}
     for sigma in parse_levels(cfg.noise_sigmas, "noise_sigmas", 0, 100):
         out[f"noise sigma={sigma:g}"] = {
@@ -276,9 +243,7 @@ def run(cfg: Config) -> Result:
             g = [t.detach() for t in param_gradients(net, x, y, create_graph=False)]
             shared = d["defend"](net, x, y, g)
             transform, weights = d["attack"](shared, net, x)
-            recons.append(
-                matching_dlg(net, shared, y, x0s[i : i + 1], cfg.dlg_rounds, transform or (lambda v: v), weights)
-            )
+            recons.append(dlg(net, shared, y, x0s[i : i + 1], cfg.dlg_rounds, transform, weights))
         rec = torch.cat(recons).numpy()
         # The utility run draws its own noise (a fresh generator per setting, so settings compare).
         utility_defend = defenses(cfg, torch.Generator().manual_seed(cfg.seed + 2))[name]["defend"]

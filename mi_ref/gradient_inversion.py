@@ -33,6 +33,7 @@ How this differs from the papers:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,9 +123,21 @@ def batch_labels(grads: list[torch.Tensor], batch_size: int) -> torch.Tensor:
 
 
 def dlg(
-    net: nn.Module, target_grads: list[torch.Tensor], label: torch.Tensor, x0: torch.Tensor, rounds: int
+    net: nn.Module,
+    target_grads: list[torch.Tensor],
+    label: torch.Tensor,
+    x0: torch.Tensor,
+    rounds: int,
+    transform: Callable[[list[torch.Tensor]], list[torch.Tensor]] | None = None,
+    weights: list[torch.Tensor | float] | None = None,
 ) -> torch.Tensor:
-    """DLG: L-BFGS on ||grad(x') - g||^2 with the label fixed (iDLG)."""
+    """DLG: L-BFGS on sum_t || w_t * (T(grad(x'))_t - g_t) ||^2 with the label fixed (iDLG).
+
+    Plain DLG has T = identity and w_t = 1. A defense-aware attacker (`mi_ref.gradient_defenses`,
+    `mi_ref.dp`) passes `transform` T, the defense's deterministic part applied to the dummy
+    gradient (e.g. clipping), and `weights` w_t (a mask or 0/1 per tensor) that drop what the
+    defense destroyed."""
+    weights = weights if weights is not None else [1.0] * len(target_grads)  # x 1.0 is exact: plain DLG unchanged
     x = x0.clone().requires_grad_(True)
     opt = torch.optim.LBFGS(
         [x],
@@ -139,7 +152,9 @@ def dlg(
     def closure() -> torch.Tensor:
         opt.zero_grad()
         dummy = param_gradients(net, x, label, create_graph=True)
-        loss = sum(((d - t) ** 2).sum() for d, t in zip(dummy, target_grads))
+        if transform is not None:
+            dummy = transform(dummy)
+        loss = sum(((w * (d - t)) ** 2).sum() for d, t, w in zip(dummy, target_grads, weights))
         loss.backward()
         return loss
 

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 
 from mi_ref import metrics
-from mi_ref.gradient_defenses import Grads, matching_dlg
-from mi_ref.gradient_inversion import param_gradients, sigmoid_mlp
+from mi_ref.gradient_defenses import Grads
+from mi_ref.gradient_inversion import dlg, param_gradients, sigmoid_mlp
 from mi_ref.harness import Result, cli, digits_split, seed_everything
 
 PAPERS = ("bonawitz2017secagg",)
@@ -115,11 +115,11 @@ def run(cfg: Config) -> Result:
         cancel_err = max(float((a - b).abs().max()) for a, b in zip(total, true_total))
         # The summed update of K one-example clients is K times the gradient of their batch mean loss.
         batch_grad = [t / k for t in total]
-        rec = matching_dlg(net, batch_grad, py[idx], x0[:k], cfg.dlg_rounds)  # slot i has label y_i: aligned
+        rec = dlg(net, batch_grad, py[idx], x0[:k], cfg.dlg_rounds)  # slot i has label y_i: aligned
         row = {"psnr": metrics.psnr(px[idx].numpy(), rec.numpy()), "mask_cancel_error": cancel_err}
         if k > 1:
             # Attacking one client's masked update directly: the masks drown the gradient.
-            alone = matching_dlg(net, [t.float() for t in masked[0]], py[idx[:1]], x0[:1], cfg.dlg_rounds)
+            alone = dlg(net, [t.float() for t in masked[0]], py[idx[:1]], x0[:1], cfg.dlg_rounds)
             row["psnr_single_masked_update"] = metrics.psnr(px[idx[:1]].numpy(), alone.numpy())
         rows[f"K={k}"] = row
         grid_t.append(px[idx].numpy())

@@ -65,11 +65,12 @@ def test_quantise_8_bit_is_close_and_1_bit_keeps_signs():
     assert torch.equal(torch.sign(gd.quantise(g, 1)[0]), torch.sign(g[0]))
 
 
-def test_matching_dlg_with_identity_is_plain_dlg():
+def test_defense_aware_dlg_with_identity_transform_and_unit_weights_recovers_the_input():
     net = gd.sigmoid_mlp(0)
     x, y = torch.rand(1, 8, 8, generator=torch.Generator().manual_seed(1)), torch.tensor([3])
     g = [t.detach() for t in gd.param_gradients(net, x, y, create_graph=False)]
-    rec = gd.matching_dlg(net, g, y, torch.rand(1, 8, 8, generator=torch.Generator().manual_seed(2)), rounds=2)
+    x0 = torch.rand(1, 8, 8, generator=torch.Generator().manual_seed(2))
+    rec = gd.dlg(net, g, y, x0, rounds=2, transform=lambda d: d, weights=[1.0] * len(g))
     assert float((rec - x).abs().max()) < 1e-2
 
 
