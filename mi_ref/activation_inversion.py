@@ -30,6 +30,7 @@ How this differs from the papers:
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,13 +92,33 @@ def split_classifier(seed: int) -> tuple[nn.Module, nn.Module]:
     return client, server
 
 
-def train_split(client: nn.Module, server: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 10) -> None:
+def train_split(
+    client: nn.Module,
+    server: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int = 10,
+    noise_std: float | None = None,
+    extra_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    gen: torch.Generator | None = None,
+) -> None:
+    """Train client and server together on cross-entropy, then freeze both.
+
+    Defenses (`mi_ref.feature_defenses`) add Gaussian noise of std `noise_std` to the cut-layer
+    activations a (None: no noise drawn; 0.0 still draws it, so a sweep over noise levels sees the
+    same batch order) and `extra_loss(x_batch, a)` to the loss. `gen` drives the batch order and the
+    noise (None: torch's global generator)."""
     params = list(client.parameters()) + list(server.parameters())
     opt = torch.optim.Adam(params, lr=3e-3)
     for _ in range(epochs):
-        for idx in torch.randperm(len(x)).split(64):
+        for idx in torch.randperm(len(x), generator=gen).split(64):
             opt.zero_grad()
-            F.cross_entropy(server(client(x[idx])), y[idx]).backward()
+            act = client(x[idx])  # (B, 16, 4, 4): what crosses the cut
+            sent = act if noise_std is None else act + noise_std * torch.randn(act.shape, generator=gen)
+            loss = F.cross_entropy(server(sent), y[idx])
+            if extra_loss is not None:
+                loss = loss + extra_loss(x[idx], act)
+            loss.backward()
             opt.step()
     for p in params:
         p.requires_grad_(False)

@@ -40,10 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.activation_inversion import split_classifier, train_inverse_network, whitebox_inversion
+from mi_ref.activation_inversion import split_classifier, train_inverse_network, train_split, whitebox_inversion
 from mi_ref.gradient_defenses import parse_levels
 from mi_ref.harness import Result, cli, digits_split, seed_everything
 
@@ -92,27 +91,6 @@ def distance_correlation(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(dcov_xa.clamp_min(0) / torch.sqrt(dcov_xx * dcov_aa).clamp_min(1e-12))
 
 
-def train_defended_split(
-    client: nn.Module, server: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int,
-    noise_std: float, alpha: float, gen: torch.Generator,
-) -> None:  # fmt: skip
-    """Train client+server on CE + alpha * DCor(x, a), with noise of std `noise_std` on a."""
-    params = list(client.parameters()) + list(server.parameters())
-    opt = torch.optim.Adam(params, lr=3e-3)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x), generator=gen).split(64):
-            act = client(x[idx])  # (B, 16, 4, 4): what crosses the cut
-            noisy = act + noise_std * torch.randn(act.shape, generator=gen)
-            loss = F.cross_entropy(server(noisy), y[idx])
-            if alpha:
-                loss = loss + alpha * distance_correlation(x[idx], act)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    for p in params:
-        p.requires_grad_(False)
-
-
 # --- end core ---
 
 
@@ -153,7 +131,9 @@ def run(cfg: Config) -> Result:
         gen = torch.Generator().manual_seed(cfg.seed)
         client, server = split_classifier(cfg.seed)
         noise_std = 0.0 if act_std is None else scale * act_std
-        train_defended_split(client, server, px, py, cfg.epochs, noise_std, alpha, gen)
+        # Train on CE + alpha * DCor(x, a), with noise of std `noise_std` on the activations a.
+        nopeek = (lambda xb, act, a=alpha: a * distance_correlation(xb, act)) if alpha else None
+        train_split(client, server, px, py, cfg.epochs, noise_std, nopeek, gen)
         with torch.no_grad():
             if act_std is None:
                 act_std = float(client(px).std())
