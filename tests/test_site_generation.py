@@ -183,7 +183,7 @@ def test_module_page_renders_reference_results_when_present(catalog_root):
     assert "Noise &lt;b&gt;" in page and 'href="../metrics/toymetric.html"' not in page  # psnr is not in this catalogue
     assert 'src="toy.png"' in page and files["reference/toy.png"] == b"\x89PNG fake"
     assert 'href="../papers/doe2021example.html"' in page
-    assert "<td>12.3</td>" in files["reference/results.md"]
+    assert ">12.3</td>" in files["reference/results.md"]
 
 
 def test_unclosed_core_region_is_a_clear_error(tmp_path):

@@ -1,6 +1,7 @@
-"""The home page's figures, computed from the catalogue at build time and drawn as static SVG.
+"""The site's figures (the home page's, the reference results' plots), computed at build time and drawn
+as static SVG.
 
-Each figure is a `Figure`: a list of shapes (rectangles, lines, text) in SVG user units, rendered by
+Each figure is a `Figure`: a list of shapes (rectangles, circles, lines, text) in SVG user units, rendered by
 templates/figure.svg.j2 with autoescaping, so labels from the data cannot inject markup. No JavaScript.
 """
 
@@ -22,7 +23,7 @@ GRID = "#dddddd"
 
 @dataclass
 class Shape:
-    kind: str  # "rect", "line" or "text"
+    kind: str  # "rect", "circle" (centre x, y; radius w), "line" or "text"
     x: float
     y: float
     w: float = 0
@@ -162,6 +163,57 @@ def home_figures(cat: Catalog) -> list[Figure]:
                      "Papers per year with and without a linked code repository.", years,
                      [("with code", with_code), ("without code", without)]),
     ]
+
+
+@dataclass
+class Point:
+    x: float
+    y: float
+    series: int  # index into the legend (colour)
+    tip: str
+
+
+def scatter(name: str, title: str, caption: str, x_label: str, y_label: str, legend: list[str],
+            points: list[Point], marks: list[Point], x_range: tuple[float, float] = (0.0, 1.0),
+            y_range: tuple[float, float] = (0.0, 1.0)) -> Figure:
+    """A scatter plot on fixed axes: `points` are circles coloured by series (legend on the right), `marks`
+    are hollow black squares (reference points, e.g. "no defense"). Values outside the ranges are clipped to the
+    frame; each shape carries its exact numbers as a tooltip and the figure's text alternative lists them."""
+    left, top, plot_w, plot_h, bottom, legend_w = 52, 16, 300, 220, 44, 260
+    width, height = left + plot_w + legend_w, top + plot_h + bottom
+    fig = Figure(name, title, "", caption, width, height)
+    (x0, x1), (y0, y1) = x_range, y_range
+
+    def px(v: float) -> float:
+        return round(left + plot_w * (min(max(v, x0), x1) - x0) / (x1 - x0), 2)
+
+    def py(v: float) -> float:
+        return round(top + plot_h - plot_h * (min(max(v, y0), y1) - y0) / (y1 - y0), 2)
+
+    for i in range(5 + 1):  # grid with tick labels on both axes
+        xv, yv = x0 + (x1 - x0) * i / 5, y0 + (y1 - y0) * i / 5
+        fig.shapes.append(Shape("line", left, py(yv), x2=left + plot_w, y2=py(yv), stroke=GRID))
+        fig.shapes.append(Shape("text", left - 4, py(yv) + 4, text=f"{yv:.3g}", anchor="end"))
+        fig.shapes.append(Shape("line", px(xv), top, x2=px(xv), y2=top + plot_h, stroke=GRID))
+        fig.shapes.append(Shape("text", px(xv), top + plot_h + 14, text=f"{xv:.3g}", anchor="middle"))
+    fig.shapes.append(Shape("text", left + plot_w / 2, top + plot_h + 34, text=x_label, anchor="middle", bold=True))
+    fig.shapes.append(Shape("text", 14, top + plot_h / 2, text=y_label, anchor="middle", bold=True, rotate=-90))
+    for p in points:
+        fig.shapes.append(Shape("circle", px(p.x), py(p.y), w=5, fill=PALETTE[p.series % len(PALETTE)],
+                                stroke="#ffffff", tip=p.tip))
+    for m in marks:  # hollow and on top, so neither hides the other
+        fig.shapes.append(Shape("rect", px(m.x) - 7, py(m.y) - 7, w=14, h=14, fill="none", stroke="#000000", tip=m.tip))
+    lx = left + plot_w + 16
+    entries = [(label, i) for i, label in enumerate(legend)] + ([("no defense", -1)] if marks else [])
+    for row, (label, i) in enumerate(entries):
+        y = top + 4 + row * 18
+        if i < 0:
+            fig.shapes.append(Shape("rect", lx, y, w=12, h=12, fill="none", stroke="#000000"))
+        else:
+            fig.shapes.append(Shape("circle", lx + 6, y + 6, w=5, fill=PALETTE[i % len(PALETTE)]))
+        fig.shapes.append(Shape("text", lx + 18, y + 10, text=label))
+    fig.alt = f"{title}. " + "; ".join(p.tip for p in points + marks) + "."
+    return fig
 
 
 @dataclass

@@ -37,7 +37,7 @@ from pygments.lexers import PythonLexer
 from tools import export
 from tools.catalog import Catalog
 from tools.models import FACETS, Paper
-from tools.site import explore, figures, refcode
+from tools.site import explore, figures, refcode, results
 
 GENERATED = "generated"  # folder under the docs dir (site/) that holds every generated file; git-ignored
 PAPERS = f"{GENERATED}/papers"
@@ -460,12 +460,58 @@ def result_rows(site: Site, here: str, cells: list[dict]) -> list[tuple]:
     return rows
 
 
-def render_results(site: Site) -> str:
+def render_results(site: Site) -> tuple[str, list[figures.Figure]]:
+    """The results page (a section per defense family: plot, colour-classed table, reconstruction grid) and
+    the family plots it shows (written next to it as generated/reference/results-<module>.svg)."""
     here = RESULTS_PAGE
-    grids = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.png")) for name in site.grids]
+
+    def module_link(name: str) -> str:
+        short = name.removeprefix("mi_ref.")
+        return href(here, f"{GENERATED}/reference/{short}.md") if short in site.modules else ""
+
+    sections, figs = [], []
+    for fam in results.families(refcode.matrix_cells(site.root), site.cat):
+        fig = results.plot(fam)
+        if fig:
+            figs.append(fig)
+        rows = []
+        for r in fam.rows:
+            c = r.cell
+            metric = site.cat.metrics.get(c["metric"])
+            utility = ""
+            if c.get("utility") is not None:
+                utility = refcode.fmt(c["utility"]) + (f" / {refcode.fmt(c['utility_undefended'])}"
+                                                       if c.get("utility_undefended") is not None else "")
+            rows.append({
+                "defense": (c["defense"], module_link(c["defense_module"])), "setting": c["setting"],
+                "attack": (c["attack"], module_link(c["attack_module"])), "attacker": c.get("attacker") or "",
+                "metric": (metric.name if metric else c["metric"],
+                           href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else ""),
+                "direction": r.direction, "value": refcode.fmt(c["value"]), "undefended": refcode.fmt(c["undefended"]),
+                "reduction": r.reduction, "reduction_text": r.reduction_text,
+                "utility": utility, "utility_metric": c.get("utility_metric") or "", "utility_class": r.utility,
+                "utility_text": r.utility_text,
+                "papers": [(pid, href(here, paper_page(pid)), site.cat.papers[pid].title) for pid in r.papers],
+            })
+        module = site.modules.get(fam.module)
+        sections.append({
+            "id": fam.module, "title": f"mi_ref.{fam.module}", "link": module_link(fam.module),
+            "summary": module.summary if module else "", "defenses": fam.defenses, "rows": rows,
+            "plot": {"src": href(here, f"{GENERATED}/reference/{fig.name}.svg"), "alt": fig.alt,
+                     "caption": fig.caption, "width": fig.width, "height": fig.height} if fig else None,
+            "grid": href(here, f"{GENERATED}/reference/{fam.module}.png") if fam.module in site.grids else "",
+        })
+    shown = {s["id"] for s in sections}
+    # Grids of modules that are no defense family (an attack module's own grid) still get shown, at the end.
+    grids = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.png")) for name in site.grids
+             if name not in shown]
+    legend = {"reduction": [(k, *v) for k, v in results.REDUCTION_CLASSES.items()],
+              "utility": [(k, *v) for k, v in results.UTILITY_CLASSES.items() if k != "unknown"],
+              "strong": f"{100 * results.STRONG:.0f}%", "partial": f"{100 * results.PARTIAL:.0f}%",
+              "kept": f"{results.KEPT:g}", "some": f"{results.SOME_LOSS:g}"}
     body = render("results.html.j2", breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
-                  rows=result_rows(site, here, refcode.matrix_cells(site.root)), grids=grids)
-    return md_page("Reference results", body, {"hide": ["navigation", "toc"]})  # a wide table
+                  sections=sections, grids=grids, legend=legend)
+    return md_page("Reference results", body, {"hide": ["navigation", "toc"]}), figs  # wide tables
 
 
 def render_module_index(site: Site) -> str:
@@ -612,7 +658,10 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
             put(f"{GENERATED}/{kind}/{rid}.md", one(site, rid))
     put(f"{GENERATED}/reference/index.md", render_module_index(site))
     if site.has_results:
-        put(RESULTS_PAGE, render_results(site))
+        page, plots = render_results(site)
+        put(RESULTS_PAGE, page)
+        for fig in plots:
+            put(f"{GENERATED}/reference/{fig.name}.svg", render("figure.svg.j2", fig=fig))
     for name, path in site.grids.items():
         put(f"{GENERATED}/reference/{name}.png", path.read_bytes())
     for mod in site.modules.values():
