@@ -96,18 +96,6 @@ class Config:
             raise ValueError(f"adversary_weight must be >= 0, got {self.adversary_weight}")
 
 
-class Released(nn.Module):
-    """What the service releases for a sentence: D(phi(w)). Shaped like ToyEncoder for the attacks."""
-
-    def __init__(self, encoder: ToyEncoder, defend):
-        super().__init__()
-        self.encoder, self.defend, self.out = encoder, defend, encoder.out  # `out` gives the attacks the dim
-
-    @torch.no_grad()
-    def forward(self, sentences: torch.Tensor, lang: str = "A") -> torch.Tensor:
-        return self.defend(self.encoder(sentences, lang))
-
-
 def near_duplicates(sentences: torch.Tensor, vocab: int, gen: torch.Generator) -> torch.Tensor:
     """Each sentence with one random position replaced by a random other word: (N, L)."""
     out = sentences.clone()
@@ -182,9 +170,10 @@ def run(cfg: Config) -> Result:
 
     rows = {}
     for name, defend in defenses.items():
-        released = Released(encoder, defend)
+        # What the service releases for a sentence, D(phi(w)); queried like the encoder.
+        released = lambda sentences, lang="A", d=defend: d(encoder(sentences, lang))
         leaked = released(private)  # (N, d): the released embeddings the attacker inverts
-        inverter = train_inverter(released, language, cfg.vocab, cfg.inverter_steps)  # on defended public text
+        inverter = train_inverter(released, cfg.dim, language, cfg.vocab, cfg.inverter_steps)  # on defended public text
         with torch.no_grad():
             guess = inverter(leaked).view(-1, cfg.length, cfg.vocab).argmax(-1)
         # Correction oracle: the defended service; for noise, the attacker averages repeated queries,

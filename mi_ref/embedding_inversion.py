@@ -38,6 +38,7 @@ How this differs from the papers:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,15 +134,22 @@ class MarkovLanguage:
         return s
 
 
+Embed = Callable[..., torch.Tensor]
+"""An embedding service: (B, L) word ids (and optionally a language name) -> (B, dim) vectors."""
+
+
 # --- core ---
-def train_inverter(encoder: ToyEncoder, language: MarkovLanguage, vocab: int, steps: int) -> nn.Module:
-    """One-shot inverter psi: e (dim) -> logits (L, V), fitted on public sentences the attacker embeds."""
+def train_inverter(embed: Embed, dim: int, language: MarkovLanguage, vocab: int, steps: int) -> nn.Module:
+    """One-shot inverter psi: e (dim) -> logits (L, V), fitted on public sentences the attacker embeds.
+
+    `embed` is whatever the attacker can query: the encoder, or a defended service
+    (`mi_ref.embedding_defenses`)."""
     length = language.length
-    inverter = nn.Sequential(nn.Linear(encoder.out.out_features, 256), nn.ReLU(), nn.Linear(256, length * vocab))
+    inverter = nn.Sequential(nn.Linear(dim, 256), nn.ReLU(), nn.Linear(256, length * vocab))
     opt = torch.optim.Adam(inverter.parameters(), lr=2e-3)
     for _ in range(steps):
         words = language.sample(128)  # fresh public text every step: the attacker can embed at will
-        logits = inverter(encoder(words)).view(-1, vocab)  # (128 * L, V)
+        logits = inverter(embed(words)).view(-1, vocab)  # (128 * L, V)
         opt.zero_grad()
         F.cross_entropy(logits, words.view(-1)).backward()
         opt.step()
@@ -163,7 +171,7 @@ def train_bag_of_words(encoder: ToyEncoder, language: MarkovLanguage, vocab: int
 
 @torch.no_grad()
 def correct(
-    encoder: ToyEncoder, target: torch.Tensor, guess: torch.Tensor, vocab: int, lang: str, beam: int, rounds: int
+    encoder: Embed, target: torch.Tensor, guess: torch.Tensor, vocab: int, lang: str, beam: int, rounds: int
 ) -> torch.Tensor:
     """Beam search over single-word edits of the guess, scored by cos(phi(h), e) after re-embedding."""
     length = guess.shape[0]
@@ -208,7 +216,7 @@ def run(cfg: Config) -> Result:
     private = lang_a.sample(cfg.n_targets)
     target = encoder(private)  # (N, dim): what leaked
 
-    inverter = train_inverter(encoder, lang_a, cfg.vocab, cfg.inverter_steps)
+    inverter = train_inverter(encoder, cfg.dim, lang_a, cfg.vocab, cfg.inverter_steps)
     with torch.no_grad():
         guess = inverter(target).view(-1, cfg.length, cfg.vocab).argmax(-1)  # (N, L)
 
