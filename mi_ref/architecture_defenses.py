@@ -178,7 +178,8 @@ def tl_dmi_part(cfg: Config) -> tuple[dict[str, dict[str, float]], np.ndarray]:
         model.load_state_dict(public_model.state_dict())
         for layer in model.body[:frozen]:
             layer.requires_grad_(False)  # pre-trained on public data, never updated on private data
-        fine_tune(model, world.x_private, world.y_private, cfg.finetune_epochs, cfg.seed)
+        train_classifier("mlp", world.x_private, world.y_private, cfg.seed, cfg.finetune_epochs, start=model)
+        model.requires_grad_(False)
         models[name] = model
     rows, grid = {}, []
     labels = classes.numpy()
@@ -194,20 +195,6 @@ def tl_dmi_part(cfg: Config) -> tuple[dict[str, dict[str, float]], np.ndarray]:
         }
         grid.append(rec[:: cfg.per_class])
     return rows, np.concatenate(grid)
-
-
-def fine_tune(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3, weight_decay=1e-4)
-    model.train()
-    for _ in range(epochs):
-        for idx in torch.randperm(len(xt), generator=gen).split(64):
-            opt.zero_grad()
-            F.cross_entropy(model(xt[idx]), yt[idx]).backward()
-            opt.step()
-    model.requires_grad_(False)
-    model.eval()
 
 
 def run(cfg: Config) -> Result:

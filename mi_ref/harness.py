@@ -130,18 +130,26 @@ class Classifier(nn.Module):
         return self.head(self.body(x))
 
 
-def train_classifier(arch: str, x: np.ndarray, y: np.ndarray, seed: int, epochs: int = 60) -> Classifier:
-    """Train a classifier with Adam on mini-batches; deterministic for a given seed."""
+def train_classifier(
+    arch: str, x: np.ndarray, y: np.ndarray, seed: int, epochs: int = 60, start: Classifier | None = None
+) -> Classifier:
+    """Train a classifier with Adam on mini-batches; deterministic for a given seed.
+
+    `start`: fine-tune this (pre-trained) model instead of a fresh `arch` one; only its parameters
+    that still require grad are updated, so freeze the others first (TL-DMI in
+    `mi_ref.architecture_defenses`)."""
     with one_thread():
-        return _train(arch, x, y, seed, epochs)
+        return _train(arch, x, y, seed, epochs, start)
 
 
-def _train(arch: str, x: np.ndarray, y: np.ndarray, seed: int, epochs: int) -> Classifier:
+def _train(arch: str, x: np.ndarray, y: np.ndarray, seed: int, epochs: int, start: Classifier | None) -> Classifier:
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    model = Classifier(arch)
+    if start is None:
+        torch.manual_seed(seed)  # the fresh model's initialisation
+    model = start if start is not None else Classifier(arch)
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trainable, lr=3e-3, weight_decay=1e-4)
     model.train()
     for _ in range(epochs):
         for idx in torch.randperm(len(xt), generator=gen).split(64):
