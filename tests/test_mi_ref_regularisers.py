@@ -24,7 +24,10 @@ def test_gmi_inverts_the_undefended_target(rows):
 @pytest.mark.slow
 def test_bido_at_usable_accuracy_does_not_reach_the_issue_margin(rows):
     # Issue 9 asks for GMI attack accuracy <= 0.6 at test accuracy >= 0.95. In our setting (ten digit
-    # classes, a public generator of the same classes) it does not hold; pinned, and reported.
+    # classes, a public generator of the same classes) it does not hold; pinned, and reported. A sweep
+    # of ~70 BiDO trainings (weights, layers, 60-200 epochs, batches 32-128, raw and normalised HSIC)
+    # found none at accuracy >= 0.95 below 0.90 (best: 20:25, batches of 32: full 0.52, short 0.90):
+    # GMI's pool selection alone, with no search step, already scores 0.94-1.0 (module docstring).
     usable = {k: v for k, v in rows.items() if k.startswith("BiDO") and v["test-acc"] >= 0.95}
     assert usable, "no BiDO setting keeps test accuracy >= 0.95"
     assert all(v["attack-acc-top1"] > 0.6 for v in usable.values())
