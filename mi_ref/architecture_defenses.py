@@ -76,6 +76,11 @@ class Config:
     """GMI reconstructions per class."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 1 <= self.n_targets <= 100:
             raise ValueError(f"n_targets must be between 1 and 100, got {self.n_targets}")
         for name in ("dlg_rounds", "utility_steps", "finetune_epochs", "per_class"):

@@ -70,6 +70,11 @@ class Config:
     """FedSGD steps of the FL utility run per noise level."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         parse_levels(self.epsilons, "epsilons", 0.01, 1e6)
         parse_levels(self.fl_sigmas, "fl_sigmas", 0.0, 100.0)
         for name in ("dp_epochs", "per_class", "n_targets", "dlg_rounds", "utility_steps"):

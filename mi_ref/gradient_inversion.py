@@ -65,6 +65,11 @@ class Config:
     """Initial Adam step size for Inverting Gradients (decayed x0.1 at 3/8, 5/8 and 7/8 of the steps)."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if not 1 <= self.n_single <= 100:
             raise ValueError(f"n_single must be between 1 and 100, got {self.n_single}")
         if self.dlg_rounds < 1:

@@ -53,6 +53,11 @@ class Config:
     """L-BFGS rounds (up to 200 iterations each) of every DLG attack."""
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
+        for name, value in vars(self).items():  # NaN and inf slip past the range checks below
+            if isinstance(value, float) and not -float("inf") < value < float("inf"):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         ks = parse_clients(self.clients)
         if max(ks) > 10:
             raise ValueError(f"clients: at most 10 clients (each holds a digit of a distinct label), got {max(ks)}")
