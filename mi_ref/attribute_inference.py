@@ -33,7 +33,6 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import Result, cli
+from mi_ref.harness import Result, cli, seed_everything
 
 PAPERS = ("fredrikson2014pharmacogenetics", "mehnaz2022attribute")
 
@@ -140,9 +139,7 @@ def csmia_attack(conf: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     x_tr, s_tr, y_tr = generate(cfg.n_train, cfg.s_effect, rng)
     x_pub, s_pub, y_pub = generate(cfg.n_public, cfg.s_effect, rng)

@@ -30,16 +30,14 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, Classifier, Result, accuracy, cli, digits_world
+from mi_ref.harness import NUM_CLASSES, Classifier, Result, accuracy, cli, digits_world, seed_everything
 
 PAPERS = ("yin2020deepinversion",)
 
@@ -152,9 +150,7 @@ def distil(teacher: nn.Module, images: torch.Tensor, cfg: Config) -> Classifier:
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     world = digits_world(cfg.seed, target_arch="bn-cnn")
     teacher = world.target
     for p in teacher.parameters():

@@ -34,7 +34,6 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, DigitsWorld, Result, cache_dir, cli, digits_world, one_thread
+from mi_ref.harness import NUM_CLASSES, DigitsWorld, Result, cache_dir, cli, digits_world, one_thread, seed_everything
 
 PAPERS = ("zhang2020gmi",)
 
@@ -186,9 +185,7 @@ def gmi_search(
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     world = digits_world(cfg.seed)
     generator = public_generator(world)
     gen = torch.Generator().manual_seed(cfg.seed)

@@ -38,7 +38,6 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +46,7 @@ from torch import nn
 
 from mi_ref import metrics
 from mi_ref.generative_prior import LATENT_DIM, Generator, public_generator
-from mi_ref.harness import NUM_CLASSES, Result, cli, digits_world
+from mi_ref.harness import NUM_CLASSES, Result, cli, digits_world, seed_everything
 
 PAPERS = ("kahla2022brepmi",)
 
@@ -164,9 +163,7 @@ def brep_mi(
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     world = digits_world(cfg.seed)
     generator = public_generator(world)
     oracle = LabelOracle(world.target)

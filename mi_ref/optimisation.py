@@ -35,7 +35,6 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +43,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, Result, accuracy, cli, digits_world
+from mi_ref.harness import NUM_CLASSES, Result, accuracy, cli, digits_world, seed_everything
 
 PAPERS = ("fredrikson2015mi",)
 TARGETS = ("softmax", "mlp")
@@ -106,9 +105,7 @@ def mi_face(model: nn.Module, classes: torch.Tensor, cfg: Config, gen: torch.Gen
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     world = digits_world(cfg.seed, target_arch=cfg.target_arch)
     gen = torch.Generator().manual_seed(cfg.seed)
     classes = torch.arange(NUM_CLASSES).repeat_interleave(cfg.per_class)  # (N,) = 0,0,..,1,1,..

@@ -33,7 +33,6 @@ How this differs from the papers:
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,7 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, Result, cli, digits_world
+from mi_ref.harness import NUM_CLASSES, Result, cli, digits_world, seed_everything
 
 PAPERS = ("yang2019adversarial",)
 
@@ -131,9 +130,7 @@ def invert(decoder: nn.Module, confidences: np.ndarray) -> np.ndarray:
 
 def run(cfg: Config) -> Result:
     torch.set_num_threads(1)  # tiny models: one thread is faster than two contending ones, and repeatable
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    seed_everything(cfg.seed)
     world = digits_world(cfg.seed)
     query = BlackBox(world.target)
     decoder = train_decoder(query, world.x_public, cfg)
