@@ -106,8 +106,8 @@ def parse_bido(text: str) -> tuple[tuple[float, float], ...]:
             lx, ly = (float(v) for v in item.split(":"))
         except ValueError:
             raise ValueError(f"bido_weights: {item!r} is not 'lambda_x:lambda_y' (two numbers)") from None
-        if lx < 0 or ly < 0:
-            raise ValueError(f"bido_weights: weights must be >= 0, got {item!r}")
+        if not (0 <= lx < float("inf") and 0 <= ly < float("inf")):  # also refuses nan and inf
+            raise ValueError(f"bido_weights: weights must be finite and >= 0, got {item!r}")
         pairs.append((lx, ly))
     if not pairs:
         raise ValueError(f"bido_weights must list at least one pair, got {text!r}")

@@ -186,3 +186,11 @@ def test_cli_refuses_impossible_value(module, name, value, monkeypatch, capsys):
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err
     assert name in lines[0] and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("text", ["nan:1", "1:inf", "-1:2"])
+def test_bido_weight_pairs_must_be_finite_and_non_negative(text: str) -> None:
+    from mi_ref.regularisers import parse_bido
+
+    with pytest.raises(ValueError, match="bido_weights"):
+        parse_bido(text)
