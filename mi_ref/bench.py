@@ -102,6 +102,11 @@ def cell(
     }
 
 
+def split_rows(rows: dict[str, dict], undefended: str) -> tuple[dict, dict[str, dict]]:
+    """A module's per-setting table as (its `undefended` row, the defended rows in order)."""
+    return rows[undefended], {name: row for name, row in rows.items() if name != undefended}
+
+
 # One function per module: its Result -> cells. Row names are the module's own.
 def cells_gradient_defenses(r: Result) -> list[dict]:
     acc = r.extra["test_acc"]
@@ -127,12 +132,12 @@ def cells_gradient_defenses(r: Result) -> list[dict]:
 
 
 def cells_dp(r: Result) -> list[dict]:
-    sgd, fl = r.extra["dp_sgd"], r.extra["federated"]
-    base = sgd["non-private"]
+    base, sgd = split_rows(r.extra["dp_sgd"], "non-private")
+    fl = r.extra["federated"]
     out = [
         cell("mi-face", "dp", "DP-SGD (opacus)", name, ("abadi2016dpsgd", "park2019attackbased"), "attack-acc-top1",
              row["attack-acc-top1"], base["attack-acc-top1"], "test-acc", row["test-acc"], base["test-acc"])
-        for name, row in sgd.items() if name != "non-private"
+        for name, row in sgd.items()
     ]  # fmt: skip
     out += [
         cell("dlg", "dp", "Per-example clipping + noise (FL)", name, ("wei2021fedcdp",), "psnr", row["psnr"],
@@ -161,12 +166,10 @@ def cells_secure_aggregation(r: Result) -> list[dict]:
 
 
 def cells_architecture_defenses(r: Result) -> list[dict]:
-    pre, tl = r.extra["precode"], r.extra["tl_dmi"]
-    base_fl, base_tl = pre["FL, no defense"], tl["centralised, no defense"]
+    base_fl, pre = split_rows(r.extra["precode"], "FL, no defense")
+    base_tl, tl = split_rows(r.extra["tl_dmi"], "centralised, no defense")
     out = []
     for name, row in pre.items():
-        if name == "FL, no defense":
-            continue
         attack = "analytic" if "analytic" in name else "dlg"
         out.append(
             cell(attack, "architecture_defenses", "PRECODE (variational bottleneck)", "K=64", ("scheliga2022precode",),
@@ -174,8 +177,6 @@ def cells_architecture_defenses(r: Result) -> list[dict]:
                  attacker="naive" if "naive" in name else "defense-aware")
         )  # fmt: skip
     for name, row in tl.items():
-        if name == "centralised, no defense":
-            continue
         defense, papers = ("TL-DMI (fine-tune top layers)", ("ho2024tldmi",)) if "TL-DMI" in name else (
             "Reference: model trained without private data", ())  # fmt: skip
         out.append(
@@ -187,12 +188,9 @@ def cells_architecture_defenses(r: Result) -> list[dict]:
 
 
 def cells_feature_defenses(r: Result) -> list[dict]:
-    rows = r.extra["per_defense"]
-    base = rows["none"]
+    base, rows = split_rows(r.extra["per_defense"], "none")
     out = []
     for name, row in rows.items():
-        if name == "none":
-            continue
         defense, papers = ("NoPeek (distance correlation)", ("vepakomma2020nopeek",)) if "NoPeek" in name else (
             "Noise on cut-layer activations", ("titcombe2021practical",))  # fmt: skip
         out.append(
@@ -203,14 +201,11 @@ def cells_feature_defenses(r: Result) -> list[dict]:
 
 
 def cells_regularisers(r: Result) -> list[dict]:
-    rows = r.extra["per_defense"]
-    base = rows["none"]
+    base, rows = split_rows(r.extra["per_defense"], "none")
     families = {"MID": ("MID (VIB)", ("wang2021mid",)), "BiDO": ("BiDO-HSIC", ("peng2022bido",)),
                 "LS": ("Label smoothing (negative: NLS)", ("struppek2024nls",))}  # fmt: skip
     out = []
     for name, row in rows.items():
-        if name == "none":
-            continue
         defense, papers = families[name.split()[0]]
         out.append(
             cell("gmi", "regularisers", defense, name, papers, "attack-acc-top1", row["attack-acc-top1"],
@@ -223,13 +218,10 @@ def cells_regularisers(r: Result) -> list[dict]:
 
 
 def cells_output_defenses(r: Result) -> list[dict]:
-    rows = r.extra["per_defense"]
-    base = rows["none"]
+    base, rows = split_rows(r.extra["per_defense"], "none")
     oracle = r.baselines["label-only oracle (public class mean)"]["psnr"]
     out = []
     for name, row in rows.items():
-        if name == "none":
-            continue
         papers = ("ye2022oneparameter",) if name.startswith("noise") else ()
         defense = {"round": "Rounding confidences", "top": "Top-k truncation", "noise": "Label-preserving noise"}[
             name.split()[0].split("-")[0]
@@ -242,12 +234,9 @@ def cells_output_defenses(r: Result) -> list[dict]:
 
 
 def cells_embedding_defenses(r: Result) -> list[dict]:
-    rows = r.extra["per_defense"]
-    base = rows["none"]
+    base, rows = split_rows(r.extra["per_defense"], "none")
     out = []
     for name, row in rows.items():
-        if name == "none":
-            continue
         defense, papers = ("Learned projection (Eguard-like)", ("liu2024eguard",)) if "projection" in name else (
             "Noise on embeddings", ())  # fmt: skip
         out.append(
