@@ -39,6 +39,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
+from mi_ref.gradient_inversion import total_variation
 from mi_ref.harness import Result, cli, digits_split, seed_everything
 
 PAPERS = ("he2019collaborative", "dai2025aia")
@@ -122,10 +123,6 @@ def train_split(
             opt.step()
     for p in params:
         p.requires_grad_(False)
-
-
-def total_variation(x: torch.Tensor) -> torch.Tensor:
-    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
 
 
 # --- core ---

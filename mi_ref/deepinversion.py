@@ -37,6 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
+from mi_ref.gradient_inversion import total_variation
 from mi_ref.harness import NUM_CLASSES, Classifier, Result, accuracy, cli, digits_world, seed_everything
 
 PAPERS = ("yin2020deepinversion",)
@@ -97,11 +98,6 @@ class BNStatsHook:
 
 
 # --- core ---
-def total_variation(x: torch.Tensor) -> torch.Tensor:
-    """Mean absolute difference between neighbouring pixels of (B, H, W) images."""
-    return (x[:, 1:] - x[:, :-1]).abs().mean() + (x[:, :, 1:] - x[:, :, :-1]).abs().mean()
-
-
 def deep_inversion(teacher: nn.Module, labels: torch.Tensor, cfg: Config, gen: torch.Generator) -> torch.Tensor:
     """Synthesise images (B, 8, 8) in [0, 1] for `labels` (B,) from the teacher's BN statistics."""
     hooks = [BNStatsHook(m) for m in teacher.modules() if isinstance(m, nn.BatchNorm2d)]

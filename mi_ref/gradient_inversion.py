@@ -169,7 +169,10 @@ def dlg(
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
-    """Anisotropic TV of (B, 1, H, W) images: mean absolute difference between neighbours."""
+    """Anisotropic TV of images (..., H, W): mean absolute difference between neighbouring pixels.
+
+    The smoothness prior of Inverting Gradients, also used by `mi_ref.activation_inversion` and
+    `mi_ref.deepinversion`."""
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
 
 
