@@ -38,13 +38,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mi_ref import metrics
-from mi_ref.embedding_inversion import MarkovLanguage, ToyEncoder, correct, train_inverter
+from mi_ref.embedding_inversion import MarkovLanguage, ToyEncoder, correct, scores, train_inverter
 from mi_ref.gradient_defenses import parse_levels
 from mi_ref.harness import Result, cli, seed_everything
 
@@ -144,13 +142,6 @@ def train_projection(encoder: ToyEncoder, language: MarkovLanguage, cfg: Config,
 def retrieval_accuracy(database: torch.Tensor, queries: torch.Tensor) -> float:
     """Top-1: does query i's most cosine-similar database entry have index i?"""
     return float(((queries @ database.T).argmax(1) == torch.arange(len(queries))).float().mean())
-
-
-def scores(pred: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
-    return {
-        "token-f1": float(np.mean([metrics.token_f1(p.tolist(), t.tolist()) for p, t in zip(pred, true)])),
-        "exact-match": float(np.mean([metrics.exact_match(p.tolist(), t.tolist()) for p, t in zip(pred, true)])),
-    }
 
 
 def run(cfg: Config) -> Result:

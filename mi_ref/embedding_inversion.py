@@ -200,7 +200,8 @@ def correct(
 # --- end core ---
 
 
-def _scores(pred: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
+def scores(pred: torch.Tensor, true: torch.Tensor) -> dict[str, float]:
+    """Mean token F1 and exact match of predicted sentences (N, L) against the true ones."""
     return {
         "token-f1": float(np.mean([metrics.token_f1(p.tolist(), t.tolist()) for p, t in zip(pred, true)])),
         "exact-match": float(np.mean([metrics.exact_match(p.tolist(), t.tolist()) for p, t in zip(pred, true)])),
@@ -252,8 +253,8 @@ def run(cfg: Config) -> Result:
         emb_b = encoder(private_b, name)
         with torch.no_grad():  # the A-only inverter's guess, translated word by word into B
             guess_b = dictionary[inverter(emb_b).view(-1, cfg.length, cfg.vocab).argmax(-1)]
-        one_shot = _scores(guess_b, private_b)
-        fixed = _scores(correct_all(guess_b, emb_b, name), private_b)
+        one_shot = scores(guess_b, private_b)
+        fixed = scores(correct_all(guess_b, emb_b, name), private_b)
         multilingual[name] = {
             "one_shot_token_f1": one_shot["token-f1"],
             "one_shot_exact_match": one_shot["exact-match"],
@@ -262,12 +263,12 @@ def run(cfg: Config) -> Result:
         }
 
     return Result(
-        metrics=_scores(corrected, private),
+        metrics=scores(corrected, private),
         baselines={
-            "one-shot inverter alone": _scores(guess, private),
+            "one-shot inverter alone": scores(guess, private),
             "bag-of-words inverter": {"token-f1": bag_f1},
-            "frequent words": _scores(frequent.expand_as(private), private),
-            "correction from a random start": _scores(from_random, private),
+            "frequent words": scores(frequent.expand_as(private), private),
+            "correction from a random start": scores(from_random, private),
         },
         extra={"language_b": multilingual, "alignment_noise": cfg.alignment_noise},
     )
