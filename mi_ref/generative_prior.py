@@ -42,7 +42,17 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, DigitsWorld, Result, cache_dir, cli, digits_world, one_thread, seed_everything
+from mi_ref.harness import (
+    NUM_CLASSES,
+    DigitsWorld,
+    Result,
+    cache_dir,
+    cached_model,
+    cli,
+    digits_world,
+    one_thread,
+    seed_everything,
+)
 
 PAPERS = ("zhang2020gmi",)
 
@@ -135,19 +145,7 @@ def _fit_vae(x_public: np.ndarray, seed: int) -> Generator:
 def public_generator(world: DigitsWorld) -> Generator:
     """The world's generator, trained on its public split only; cached like the world's models."""
     path = cache_dir() / f"v{GENERATOR_VERSION}-generator-vae{LATENT_DIM}-seed{world.seed}.pt"
-    model = Generator()
-    if path.exists():
-        try:
-            model.load_state_dict(torch.load(path, weights_only=True))
-            return model.eval()
-        except (RuntimeError, OSError, EOFError):
-            pass  # corrupt or stale: retrain
-    model = train_generator(world.x_public, world.seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(model.state_dict(), tmp)
-    tmp.replace(path)
-    return model
+    return cached_model(path, Generator(), lambda: train_generator(world.x_public, world.seed))
 
 
 # --- core ---

@@ -173,16 +173,24 @@ def cache_dir() -> Path:
 
 
 def cached_classifier(name: str, arch: str, x: np.ndarray, y: np.ndarray, seed: int) -> Classifier:
-    """Load `name` from the cache, or train it and store it (atomically, so parallel runs are safe)."""
+    """Load `name` from the cache, or train it and store it."""
     path = cache_dir() / f"v{CACHE_VERSION}-{name}-{arch}-seed{seed}.pt"
-    model = Classifier(arch)
+    return cached_model(path, Classifier(arch), lambda: train_classifier(arch, x, y, seed))
+
+
+Model = typing.TypeVar("Model", bound=nn.Module)
+
+
+def cached_model(path: Path, model: Model, train: typing.Callable[[], Model]) -> Model:
+    """`model` with the weights stored at `path` (in eval mode), or else `train()`'s model, then
+    stored at `path` (atomically, so parallel runs are safe)."""
     if path.exists():
         try:
             model.load_state_dict(torch.load(path, weights_only=True))
             return model.eval()
         except (RuntimeError, OSError, EOFError):
             pass  # a corrupt or foreign file: retrain and overwrite it
-    model = train_classifier(arch, x, y, seed)
+    model = train()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     torch.save(model.state_dict(), tmp)
