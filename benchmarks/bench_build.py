@@ -29,10 +29,45 @@ sys.path.insert(0, str(REPO))
 from tools.catalog import load_catalog
 from tools.site import build, pages
 
-GIVEN = ("Yuheng", "Ruoxi", "Jane", "John", "Wei", "Li", "Maria", "Ahmed", "Sofia", "Kenji", "Priya", "Lukas", "Chen",
-         "Elena", "Omar", "Hana", "Diego", "Aisha")
-FAMILY = ("Zhang", "Jia", "Doe", "Roe", "Wang", "Müller", "García", "Nakamura", "Kumar", "Schmidt", "Li", "Rossi",
-          "Okafor", "Novak", "Silva", "Kim", "Haddad")
+GIVEN = (
+    "Yuheng",
+    "Ruoxi",
+    "Jane",
+    "John",
+    "Wei",
+    "Li",
+    "Maria",
+    "Ahmed",
+    "Sofia",
+    "Kenji",
+    "Priya",
+    "Lukas",
+    "Chen",
+    "Elena",
+    "Omar",
+    "Hana",
+    "Diego",
+    "Aisha",
+)
+FAMILY = (
+    "Zhang",
+    "Jia",
+    "Doe",
+    "Roe",
+    "Wang",
+    "Müller",
+    "García",
+    "Nakamura",
+    "Kumar",
+    "Schmidt",
+    "Li",
+    "Rossi",
+    "Okafor",
+    "Novak",
+    "Silva",
+    "Kim",
+    "Haddad",
+)
 
 
 def vocabulary() -> list[str]:
@@ -46,10 +81,14 @@ def synthetic_paper(i: int, rng: random.Random, words: list[str], vocab: dict) -
     year = 2014 + i % 12
     pid = f"synth{year}p{i}"
     title = " ".join(rng.choice(words) for _ in range(rng.randint(7, 14))).capitalize() + f" {i}"
-    tldr = " ".join(" ".join(rng.choice(words) for _ in range(rng.randint(12, 22))).capitalize() + "." for _ in range(3))
+    tldr = " ".join(
+        " ".join(rng.choice(words) for _ in range(rng.randint(12, 22))).capitalize() + "." for _ in range(3)
+    )
     kind = rng.choices(["attack", "defense", "survey", "analysis"], [6, 3, 0.5, 0.5])[0]
-    families = {"attack_family": [rng.choice(vocab["attack_family"])] if kind == "attack" else [],
-                "defense_family": [rng.choice(vocab["defense_family"])] if kind == "defense" else []}
+    families = {
+        "attack_family": [rng.choice(vocab["attack_family"])] if kind == "attack" else [],
+        "defense_family": [rng.choice(vocab["defense_family"])] if kind == "defense" else [],
+    }
     lines = [
         f"id: {pid}",
         f"title: {json.dumps(title)}",
@@ -81,8 +120,12 @@ def make_root(tmp: Path, n: int) -> Path:
     shutil.copytree(REPO / "catalog", root / "catalog", ignore=shutil.ignore_patterns("papers", "coverage"))
     real = load_catalog(root)  # vocabularies, datasets and metrics only
     vocab = {facet: list(terms) for facet, terms in real.terms.items()}
-    vocab.update(venues=sorted(real.venues), datasets=sorted(real.datasets), metrics=sorted(real.metrics),
-                 lists=sorted(real.lists))
+    vocab.update(
+        venues=sorted(real.venues),
+        datasets=sorted(real.datasets),
+        metrics=sorted(real.metrics),
+        lists=sorted(real.lists),
+    )
     rng, words = random.Random(n), vocabulary()
     papers = root / "catalog" / "papers"
     papers.mkdir()
@@ -93,8 +136,10 @@ def make_root(tmp: Path, n: int) -> Path:
     for folder in ("datasets", "metrics"):
         for path in (root / "catalog" / folder).glob("*.yaml"):
             text = path.read_text(encoding="utf-8")
-            path.write_text("\n".join(line for line in text.splitlines() if not line.strip().startswith("paper:")) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                "\n".join(line for line in text.splitlines() if not line.strip().startswith("paper:")) + "\n",
+                encoding="utf-8",
+            )
     return root
 
 
@@ -129,16 +174,27 @@ def _one_build(root: Path) -> dict:
     build.write_tree(build.generated_dir(root), files)
     generate = (time.perf_counter() - wall, time.process_time() - cpu)
     wall, cpu = time.perf_counter(), _children_cpu()
-    done = subprocess.run(build.mkdocs(root, "build", "--strict"), cwd=root, env=build.MKDOCS_ENV,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        build.mkdocs(root, "build", "--strict"),
+        cwd=root,
+        env=build.MKDOCS_ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     mkdocs = (time.perf_counter() - wall, _children_cpu() - cpu)
     if done.returncode:
         raise SystemExit(f"mkdocs build failed:\n{done.stderr[-2000:]}")
     search = (root / "build" / "site" / "search" / "search_index.json").read_bytes()
-    return {"validate": validate, "generate": generate, "mkdocs": mkdocs,
-            "total": tuple(a + b + c for a, b, c in zip(validate, generate, mkdocs)),
-            "pages": sum(1 for f in files if f.endswith(".md")),
-            "explore_gz": pages.gzip_size(files["explore.json"]), "search_gz": pages.gzip_size(search)}
+    return {
+        "validate": validate,
+        "generate": generate,
+        "mkdocs": mkdocs,
+        "total": tuple(a + b + c for a, b, c in zip(validate, generate, mkdocs)),
+        "pages": sum(1 for f in files if f.endswith(".md")),
+        "explore_gz": pages.gzip_size(files["explore.json"]),
+        "search_gz": pages.gzip_size(search),
+    }
 
 
 def main() -> int:
@@ -148,13 +204,18 @@ def main() -> int:
     args = parser.parse_args()
     results = {}
     print("seconds as wall / CPU (the CPU figure is the build's own cost on a shared machine)")
-    print(f"{'papers':>7} {'pages':>6} {'validate':>12} {'generate':>12} {'mkdocs':>12} {'total':>12} "
-          f"{'explore.json.gz':>16} {'search_index.gz':>16}")
+    print(
+        f"{'papers':>7} {'pages':>6} {'validate':>12} {'generate':>12} {'mkdocs':>12} {'total':>12} "
+        f"{'explore.json.gz':>16} {'search_index.gz':>16}"
+    )
     for n in args.sizes:
         r = results[n] = measure(n, args.repeat)
         phases = " ".join(f"{r[k][0]:5.1f} /{r[k][1]:5.1f}" for k in ("validate", "generate", "mkdocs", "total"))
-        print(f"{n:7d} {r['pages']:6d} {phases} {r['explore_gz'] / 1024:13.0f} KB "
-              f"{r['search_gz'] / 1024 / 1024:13.2f} MB", flush=True)
+        print(
+            f"{n:7d} {r['pages']:6d} {phases} {r['explore_gz'] / 1024:13.0f} KB "
+            f"{r['search_gz'] / 1024 / 1024:13.2f} MB",
+            flush=True,
+        )
     if 5000 in results:
         wall, cpu = results[5000]["total"]
         print(f"build time for 5,000 papers: {wall:.1f} s wall, {cpu:.1f} s CPU (target <= 30 s on 2 cores)")

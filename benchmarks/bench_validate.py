@@ -23,7 +23,31 @@ sys.path.insert(0, str(REPO))
 
 from tools.catalog import load_catalog
 
-WORDS = ["model", "inversion", "attack", "defense", "gradient", "leakage", "federated", "generative", "prior", "private", "data", "reconstruction", "privacy", "embedding", "text", "graph", "label", "only", "black", "box", "robust", "learning", "split"]
+WORDS = [
+    "model",
+    "inversion",
+    "attack",
+    "defense",
+    "gradient",
+    "leakage",
+    "federated",
+    "generative",
+    "prior",
+    "private",
+    "data",
+    "reconstruction",
+    "privacy",
+    "embedding",
+    "text",
+    "graph",
+    "label",
+    "only",
+    "black",
+    "box",
+    "robust",
+    "learning",
+    "split",
+]
 
 
 def synthetic_paper(i: int, rng: random.Random) -> str:

@@ -38,7 +38,9 @@ def test_every_seed_row_is_exactly_one_paper_in_its_section(cat) -> None:
     # A seed row may wait in catalog/coverage/backlog.txt only while a fact we need (e.g. the authors)
     # can't be verified; the backlog says why, and the issue stays open until it is empty.
     problems = [f"{k}: no catalogue entry" for k in report.missing]
-    problems += [f"{k}: in the backlog but now in the catalogue; remove it from backlog.txt" for k in report.stale_backlog]
+    problems += [
+        f"{k}: in the backlog but now in the catalogue; remove it from backlog.txt" for k in report.stale_backlog
+    ]
     problems += [f"{k}: matches several entries {sorted(v)}" for k, v in report.ambiguous.items()]
     problems += [f"{k}: excluded, but every seed row must be in the catalogue" for k in report.excluded]
     for row in rows:
@@ -61,9 +63,12 @@ def test_every_peer_row_is_covered_decided_or_in_backlog(cat) -> None:
     report = coverage.check(cat, coverage.peer_rows(REPO), REPO)
     assert not report.missing, (
         "peer-union rows with no catalogue entry, no decision in catalog/coverage/decisions.yaml and not in "
-        "catalog/coverage/backlog.txt:\n" + "\n".join(report.missing))
+        "catalog/coverage/backlog.txt:\n" + "\n".join(report.missing)
+    )
     assert not report.stale_backlog, (
-        "these backlog rows are now covered; delete them from catalog/coverage/backlog.txt:\n" + "\n".join(report.stale_backlog))
+        "these backlog rows are now covered; delete them from catalog/coverage/backlog.txt:\n"
+        + "\n".join(report.stale_backlog)
+    )
     assert not report.ambiguous, f"rows matching several papers (duplicates?): {report.ambiguous}"
 
 

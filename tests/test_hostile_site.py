@@ -20,11 +20,13 @@ from tools.catalog import load_catalog
 from tools.site import build
 
 MARK = "PWNED"
-TITLE = f'Title {MARK}" onmouseover="alert(1) & \'x\' [a](javascript:alert(1)) ![i](https://evil.example/{MARK}.png)'
+TITLE = f"Title {MARK}\" onmouseover=\"alert(1) & 'x' [a](javascript:alert(1)) ![i](https://evil.example/{MARK}.png)"
 AUTHOR = f'Jane "{MARK}" ](javascript:alert(1)) Doe'
-TLDR = (f'{MARK} &lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(1) `x` $y$ <3\n'
-        f'--8<-- "mkdocs.yml"\n[click](javascript:alert("{MARK}")) {{ raw }} }}}} %}} | a | b |')
-TEXT = f'{MARK} "quoted" \'single\' [l](vbscript:msgbox) &amp; {{braces}}'
+TLDR = (
+    f"{MARK} &lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(1) `x` $y$ <3\n"
+    f'--8<-- "mkdocs.yml"\n[click](javascript:alert("{MARK}")) {{ raw }} }}}} %}} | a | b |'
+)
+TEXT = f"{MARK} \"quoted\" 'single' [l](vbscript:msgbox) &amp; {{braces}}"
 URL = f"https://example.org/p?q={MARK}&next=%22%3E%3Cscript%3E"
 
 
@@ -76,13 +78,19 @@ def _hostile_catalog(root: Path) -> None:
     text = text.replace("  - https://github.com/example/attack", f"  - https://github.com/{MARK}/attack")
     paper.write_text(text, encoding="utf-8")
     dataset = cat / "datasets" / "toyset.yaml"
-    dataset.write_text(dataset.read_text(encoding="utf-8").replace(
-        'contents: "10 images of 2 classes."', f"contents: {json.dumps(TEXT)}").replace(
-        "name: ToySet", f"name: {json.dumps('Toy ' + MARK + ' *set*')}"), encoding="utf-8")
+    dataset.write_text(
+        dataset.read_text(encoding="utf-8")
+        .replace('contents: "10 images of 2 classes."', f"contents: {json.dumps(TEXT)}")
+        .replace("name: ToySet", f"name: {json.dumps('Toy ' + MARK + ' *set*')}"),
+        encoding="utf-8",
+    )
     metric = cat / "metrics" / "toymetric.yaml"
-    metric.write_text(metric.read_text(encoding="utf-8").replace(
-        'measures: "How toy a reconstruction is."', f"measures: {json.dumps(TEXT)}").replace(
-        'definition: "$t = 1$"', f"definition: {json.dumps('$t = 1$ ' + TEXT)}"), encoding="utf-8")
+    metric.write_text(
+        metric.read_text(encoding="utf-8")
+        .replace('measures: "How toy a reconstruction is."', f"measures: {json.dumps(TEXT)}")
+        .replace('definition: "$t = 1$"', f"definition: {json.dumps('$t = 1$ ' + TEXT)}"),
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +106,10 @@ def hostile_site(tmp_path_factory) -> Path:
 def test_audit_catches_injected_markup() -> None:
     """The auditor itself can fail: each kind of injection it looks for is reported."""
     audit = Audit()
-    audit.feed(f'<a href="javascript:{MARK}">x</a><div onmouseover="{MARK}"></div><script>var t="{MARK}"</script>'
-               f'<img src="data:text/html,{MARK}"><a href="mailto:{MARK}">m</a>')
+    audit.feed(
+        f'<a href="javascript:{MARK}">x</a><div onmouseover="{MARK}"></div><script>var t="{MARK}"</script>'
+        f'<img src="data:text/html,{MARK}"><a href="mailto:{MARK}">m</a>'
+    )
     reported = "\n".join(audit.problems)
     for injected in ("javascript:PWNED", "onmouseover", "<script> element", "data:text/html", "mailto:PWNED"):
         assert injected in reported, (injected, audit.problems)

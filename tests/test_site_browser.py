@@ -31,8 +31,16 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 KNOWN = "zhang2020gmi"  # an example record that stays in the catalogue
 TIMEOUT_MS = 15_000
 
@@ -72,8 +80,14 @@ def page(browser, site):
     page.errors = []
     page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.fulfill(
-        status=200, content_type="application/json", body="{}"))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(base)
+            else route.fulfill(status=200, content_type="application/json", body="{}")
+        ),
+    )
     yield page
     context.close()
 
@@ -85,7 +99,9 @@ def test_home_renders_without_console_errors(page, site):
     assert "Model inversion" in page.locator("h1").first.inner_text()
     figures = page.locator(".mi-figure img")
     assert figures.count() == 3
-    assert page.evaluate("[...document.querySelectorAll('.mi-figure img')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.evaluate(
+        "[...document.querySelectorAll('.mi-figure img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
     assert f"{len(cat.papers)} papers" in page.locator(".mi-stats").inner_text()
     assert page.locator(".mi-matrix a[href='explore.html?modality=image&setting=federated']").count() == 1
     assert page.errors == []
@@ -145,7 +161,9 @@ def test_explore_counts_say_what_a_click_would_give(page, site):
     page.goto(base + "explore.html?modality=image")
     page.locator("#mi-explore-results tbody tr").first.wait_for()
     label = page.locator("label", has=page.locator("input[data-facet='setting'][value='federated']"))
-    assert label.locator(".mi-count").inner_text() == f"({len(expected_ids(cat, modality='image', setting='federated'))})"
+    assert (
+        label.locator(".mi-count").inner_text() == f"({len(expected_ids(cat, modality='image', setting='federated'))})"
+    )
 
 
 def test_bibtex_copy_button_puts_the_entry_on_the_clipboard(page, site):

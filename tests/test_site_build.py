@@ -131,7 +131,7 @@ def test_strict_build_fails_on_a_broken_link(tmp_path):
     assert build.build(root) != 0
 
 
-TRICKY_TITLE = 'Attacks Where 5 < 7 & "Quotes" \'Apostrophes\' *Stars* _Under_ $x$ --8<-- [l](u) Ünïcode'
+TRICKY_TITLE = "Attacks Where 5 < 7 & \"Quotes\" 'Apostrophes' *Stars* _Under_ $x$ --8<-- [l](u) Ünïcode"
 TRICKY_TLDR = 'Plain words.\n--8<-- "mkdocs.yml"\n    indented like code\n# not a heading'
 
 

@@ -30,8 +30,9 @@ def raw_records(root: Path, folder: str) -> dict[str, dict]:
     out = {}
     for path in sorted((root / "catalog" / folder).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        out[data["id"]] = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()
-                           if v not in (None, [])}
+        out[data["id"]] = {
+            k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items() if v not in (None, [])
+        }
         if isinstance(data.get("reference"), dict):
             out[data["id"]]["reference"] = {k: v for k, v in data["reference"].items() if v is not None}
     return out
@@ -59,13 +60,19 @@ def root(request, tmp_path) -> Path:
         return REPO
     root = write_catalog(tmp_path)
     path = root / "catalog" / "papers" / "doe2021example.yaml"
-    text = path.read_text(encoding="utf-8").replace('"An Example Attack on Example Models"', json.dumps(TRICKY["title"]))
+    text = path.read_text(encoding="utf-8").replace(
+        '"An Example Attack on Example Models"', json.dumps(TRICKY["title"])
+    )
     text = text.replace("  - Jane Doe\n  - John Roe\n", "".join(f"  - {json.dumps(a)}\n" for a in TRICKY["authors"]))
     path.write_text(text, encoding="utf-8")
     # A second paper whose title a spreadsheet would run as a formula.
     (root / "catalog" / "papers" / "roe2022formula.yaml").write_text(
-        text.replace("doe2021example", "roe2022formula").replace(json.dumps(TRICKY["title"]), '"=HYPERLINK(1) Formula Title"')
-        .replace("doi: 10.1109/CVPR46437.2021.00001\n", "").replace('arxiv: "2101.00001"\n', ""), encoding="utf-8")
+        text.replace("doe2021example", "roe2022formula")
+        .replace(json.dumps(TRICKY["title"]), '"=HYPERLINK(1) Formula Title"')
+        .replace("doi: 10.1109/CVPR46437.2021.00001\n", "")
+        .replace('arxiv: "2101.00001"\n', ""),
+        encoding="utf-8",
+    )
     return root
 
 
@@ -86,7 +93,8 @@ def test_json_matches_schema_and_yaml(root, files):
     venues = yaml.safe_load((root / "catalog" / "venues.yaml").read_text(encoding="utf-8"))["venues"]
     assert data["venues"] == venues
     assert {f["id"]: [t["id"] for t in f["terms"]] for f in data["taxonomy"]["facets"]} == {
-        f: list(terms) for f, terms in parents(root).items()}
+        f: list(terms) for f, terms in parents(root).items()
+    }
 
 
 def test_schema_rejects_a_broken_export(files):
@@ -114,14 +122,18 @@ def test_csv_matches_yaml(root, files):
 
 def test_bibtex_reads_back_with_pybtex(root, files):
     expected = raw_records(root, "papers")
-    venues = {v["id"]: v for v in yaml.safe_load((root / "catalog" / "venues.yaml").read_text(encoding="utf-8"))["venues"]}
+    venues = {
+        v["id"]: v for v in yaml.safe_load((root / "catalog" / "venues.yaml").read_text(encoding="utf-8"))["venues"]
+    }
     bib = parse_string(files["catalogue.bib"], "bibtex")
     assert sorted(bib.entries) == sorted(expected)
     for key, entry in bib.entries.items():
         paper = expected[key]
         assert untex(entry.fields["title"]) == paper["title"]
-        names = [untex(" ".join(p.first_names + p.middle_names + p.prelast_names + p.last_names))
-                 for p in entry.persons["author"]]
+        names = [
+            untex(" ".join(p.first_names + p.middle_names + p.prelast_names + p.last_names))
+            for p in entry.persons["author"]
+        ]
         assert names == paper["authors"]
         assert entry.fields["year"] == str(paper["year"])
         assert entry.fields["url"] == paper["url"]
@@ -145,8 +157,7 @@ def test_per_term_bibtex_holds_the_terms_papers(root, files):
     tree = parents(root)
     for facet, terms in tree.items():
         for term in terms:
-            want = sorted(pid for pid, p in expected.items()
-                          if any(is_under(t, term, terms) for t in p.get(facet, [])))
+            want = sorted(pid for pid, p in expected.items() if any(is_under(t, term, terms) for t in p.get(facet, [])))
             name = f"bibtex/{facet}/{term}.bib"
             if not want:
                 assert name not in files

@@ -83,15 +83,18 @@ def test_facet_pages_list_their_papers(real):
             assert f"papers/{pid}.html" in section, (pid, term)
 
 
-@pytest.mark.parametrize(("from_page", "to", "expected"), [
-    ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../taxonomy/modality/image.html"),
-    ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/index.html"),
-    ("index.md", "explore.md", "explore.html"),
-    ("index.md", "generated/figures/x.svg", "generated/figures/x.svg"),
-    ("generated/whats-new.md", "generated/feed.xml", "feed.xml"),
-    ("generated/papers/a.md", "generated/papers/a.md", "a.html"),
-    ("generated/datasets/index.md", "index.md", "../../index.html"),
-])
+@pytest.mark.parametrize(
+    ("from_page", "to", "expected"),
+    [
+        ("generated/papers/a.md", "generated/taxonomy/modality/image.md", "../taxonomy/modality/image.html"),
+        ("generated/taxonomy/index.md", "generated/taxonomy/modality/index.md", "modality/index.html"),
+        ("index.md", "explore.md", "explore.html"),
+        ("index.md", "generated/figures/x.svg", "generated/figures/x.svg"),
+        ("generated/whats-new.md", "generated/feed.xml", "feed.xml"),
+        ("generated/papers/a.md", "generated/papers/a.md", "a.html"),
+        ("generated/datasets/index.md", "index.md", "../../index.html"),
+    ],
+)
 def test_href_is_relative_between_html_files(from_page, to, expected):
     assert pages.href(from_page, to) == expected
 
@@ -122,31 +125,52 @@ def test_hostile_text_is_escaped_even_past_the_validator(catalog_root):
         assert not any(line.lstrip().startswith("--8<--") for line in body.splitlines()), rel
         assert "{{" not in body and "{%" not in body and "{#" not in body, rel
         # Rendered as MkDocs would, the block stays one escaped HTML block (no Markdown, no snippet).
-        html = markdown.markdown(body, extensions=["pymdownx.snippets"],
-                                 extension_configs={"pymdownx.snippets": {"check_paths": True, "base_path": ["/none"]}})
+        html = markdown.markdown(
+            body,
+            extensions=["pymdownx.snippets"],
+            extension_configs={"pymdownx.snippets": {"check_paths": True, "base_path": ["/none"]}},
+        )
         assert "<script" not in html and "<em>x</em>" not in html
     assert b"<script" not in files["feed.xml"] if isinstance(files["feed.xml"], bytes) else True
     ET.fromstring(files["feed.xml"])  # still well-formed XML
 
 
 def test_docstrings_render_markdown_without_raw_html():
-    html = pages.docstring_html("Idea: **bold** and `code` with $x_i^2$.\n\n<script>alert(1)</script>\n\n1. one\n2. two")
+    html = pages.docstring_html(
+        "Idea: **bold** and `code` with $x_i^2$.\n\n<script>alert(1)</script>\n\n1. one\n2. two"
+    )
     assert "<strong>bold</strong>" in html and "<ol>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '<code class="mi-math">$x_i^2$</code>' in html
 
 
-CELL = {"attack": "DLG", "attack_module": "mi_ref.other", "attack_papers": [], "attacker": "defense-aware",
-        "defense": "Noise <b>", "setting": "sigma=0.1", "defense_module": "mi_ref.toy", "defense_papers": [],
-        "metric": "psnr", "value": 12.3456, "undefended": 30.0, "utility_metric": "test-acc", "utility": 0.9,
-        "utility_undefended": 0.95, "secondary": {}}
+CELL = {
+    "attack": "DLG",
+    "attack_module": "mi_ref.other",
+    "attack_papers": [],
+    "attacker": "defense-aware",
+    "defense": "Noise <b>",
+    "setting": "sigma=0.1",
+    "defense_module": "mi_ref.toy",
+    "defense_papers": [],
+    "metric": "psnr",
+    "value": 12.3456,
+    "undefended": 30.0,
+    "utility_metric": "test-acc",
+    "utility": 0.9,
+    "utility_undefended": 0.95,
+    "secondary": {},
+}
 
 
 def test_core_region_and_results_hook(tmp_path):
     mod = tmp_path / "mi_ref"
     mod.mkdir()
-    (mod / "toy.py").write_text('"""Toy: a docstring."""\nPAPERS = ("doe2021example",)\nx = 1\n'
-                                "# --- core ---\ndef f():\n    return 2\n# --- end core ---\ny = 3\n", encoding="utf-8")
+    (mod / "toy.py").write_text(
+        '"""Toy: a docstring."""\nPAPERS = ("doe2021example",)\nx = 1\n'
+        "# --- core ---\ndef f():\n    return 2\n# --- end core ---\ny = 3\n",
+        encoding="utf-8",
+    )
     (mod / "harness.py").write_text('"""Shared."""\n', encoding="utf-8")
     modules = refcode.read_modules(tmp_path)
     assert list(modules) == ["toy"]
@@ -155,14 +179,16 @@ def test_core_region_and_results_hook(tmp_path):
     assert refcode.reference_results(tmp_path, "toy") == []
     (mod / "results").mkdir()
     other = CELL | {"defense_module": "mi_ref.elsewhere", "attack_module": "mi_ref.elsewhere"}
-    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 1, "cells": [CELL, other]}),
-                                                 encoding="utf-8")
+    (mod / "results" / "matrix.json").write_text(
+        json.dumps({"format_version": 1, "cells": [CELL, other]}), encoding="utf-8"
+    )
     assert refcode.reference_results(tmp_path, "toy") == [CELL]
     (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 2, "cells": []}), encoding="utf-8")
     with pytest.raises(refcode.ModuleError, match="format_version 2"):
         refcode.reference_results(tmp_path, "toy")
-    (mod / "results" / "matrix.json").write_text(json.dumps({"format_version": 1, "cells": [{"attack": "x"}]}),
-                                                 encoding="utf-8")
+    (mod / "results" / "matrix.json").write_text(
+        json.dumps({"format_version": 1, "cells": [{"attack": "x"}]}), encoding="utf-8"
+    )
     with pytest.raises(refcode.ModuleError, match=r"cells\[0\] lacks attack_module"):
         refcode.reference_results(tmp_path, "toy")
 

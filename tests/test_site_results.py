@@ -18,10 +18,23 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def cell(**kw) -> dict:
-    base = {"attack": "DLG", "attack_module": "mi_ref.toy", "attack_papers": ["doe2021example"],
-            "attacker": "defense-aware", "defense": "Noise <b>", "setting": "s", "defense_module": "mi_ref.toy",
-            "defense_papers": ["nobody2099missing"], "metric": "toymetric", "value": 1.0, "undefended": 1.0,
-            "utility_metric": "test-acc", "utility": 0.9, "utility_undefended": 0.96, "secondary": {}}
+    base = {
+        "attack": "DLG",
+        "attack_module": "mi_ref.toy",
+        "attack_papers": ["doe2021example"],
+        "attacker": "defense-aware",
+        "defense": "Noise <b>",
+        "setting": "s",
+        "defense_module": "mi_ref.toy",
+        "defense_papers": ["nobody2099missing"],
+        "metric": "toymetric",
+        "value": 1.0,
+        "undefended": 1.0,
+        "utility_metric": "test-acc",
+        "utility": 0.9,
+        "utility_undefended": 0.96,
+        "secondary": {},
+    }
     return base | kw
 
 
@@ -45,8 +58,20 @@ CASES = [
     (cell(setting="f", value=10.0, undefended=2.0), "none", "some"),
     (cell(setting="g", value=0.0, undefended=0.0), "unknown", "some"),
     # A family without utility (the model is unchanged): a table, no plot.
-    (cell(setting="h", defense="Masks", defense_module="mi_ref.masks", value=1.0, undefended=4.0, utility=None,
-          utility_metric=None, utility_undefended=None), "strong", "unknown"),
+    (
+        cell(
+            setting="h",
+            defense="Masks",
+            defense_module="mi_ref.masks",
+            value=1.0,
+            undefended=4.0,
+            utility=None,
+            utility_metric=None,
+            utility_undefended=None,
+        ),
+        "strong",
+        "unknown",
+    ),
 ]
 
 
@@ -57,7 +82,8 @@ def toy_site(catalog_root):
     (mod / "results").mkdir(parents=True)
     (mod / "toy.py").write_text('"""Toy: defenses."""\nPAPERS = ("doe2021example",)\n', encoding="utf-8")
     (mod / "results" / "matrix.json").write_text(
-        json.dumps({"format_version": 1, "cells": [c for c, _, _ in CASES]}), encoding="utf-8")
+        json.dumps({"format_version": 1, "cells": [c for c, _, _ in CASES]}), encoding="utf-8"
+    )
     (mod / "results" / "toy.png").write_bytes(b"\x89PNG fake")
     cat = load_catalog(catalog_root)
     assert not cat.problems, cat.problems
@@ -140,8 +166,10 @@ def real_site():
     return cat, pages.render_site(cat, REPO)
 
 
-@pytest.mark.parametrize(("value", "undefended", "direction", "expected"), [
-    (50, 100, "higher", 0.5), (100, 50, "lower", 0.5), (1, 0, "higher", None), (0, 1, "lower", None)])
+@pytest.mark.parametrize(
+    ("value", "undefended", "direction", "expected"),
+    [(50, 100, "higher", 0.5), (100, 50, "lower", 0.5), (1, 0, "higher", None), (0, 1, "lower", None)],
+)
 def test_leakage_kept(value, undefended, direction, expected):
     assert results.leakage_kept(value, undefended, direction) == expected
 

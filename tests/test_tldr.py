@@ -19,7 +19,7 @@ def _words(text: str) -> list[str]:
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
     words = _words(text)
-    return {tuple(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
 @pytest.fixture(scope="module")
@@ -51,5 +51,7 @@ def test_tldrs_are_our_own_words(source_shingles) -> None:
         for rid, record in sorted(records.items()):
             copied = _shingles(getattr(record, field)) & source_shingles
             if copied:
-                problems.append(f"catalog/{kind}/{rid}.yaml: {field}: shares '{' '.join(next(iter(copied)))}' with a source list")
+                problems.append(
+                    f"catalog/{kind}/{rid}.yaml: {field}: shares '{' '.join(next(iter(copied)))}' with a source list"
+                )
     assert not problems, "\n".join(problems)

@@ -33,45 +33,169 @@ def _edit(root: Path, rel: str, old: str, new: str) -> None:
 
 # (name, file, old text, new text, expected field, expected message fragment, expected line)
 BROKEN = [
-    ("unknown-key", PAPER, "kind: attack", "kind: attack\nvenu: cvpr", "venu", "unknown field 'venu'; did you mean 'venue'?", 14),
-    ("missing-field", PAPER, "tldr: A made-up paper used to test the validator.\n", "", "tldr", "required field is missing", 1),
+    (
+        "unknown-key",
+        PAPER,
+        "kind: attack",
+        "kind: attack\nvenu: cvpr",
+        "venu",
+        "unknown field 'venu'; did you mean 'venue'?",
+        14,
+    ),
+    (
+        "missing-field",
+        PAPER,
+        "tldr: A made-up paper used to test the validator.\n",
+        "",
+        "tldr",
+        "required field is missing",
+        1,
+    ),
     ("wrong-type-year", PAPER, "year: 2021", "year: twenty", "year", "valid integer", 6),
     ("year-range", PAPER, "year: 2021", "year: 1850", "year", "greater than or equal to 1990", 6),
     ("kind-vocabulary", PAPER, "kind: attack", "kind: atack", "kind", "did you mean 'attack'?", 13),
     ("id-pattern", PAPER, "id: doe2021example", "id: Doe_2021", "id", "wrong form", 1),
-    ("id-not-file-name", PAPER, "id: doe2021example", "id: doe2021other", "id", "must equal the file name 'doe2021example'", 1),
-    ("doi-format", PAPER, "doi: 10.1109/CVPR46437.2021.00001", "doi: https://doi.org/10.1109/x", "doi", "write the bare DOI", 8),
+    (
+        "id-not-file-name",
+        PAPER,
+        "id: doe2021example",
+        "id: doe2021other",
+        "id",
+        "must equal the file name 'doe2021example'",
+        1,
+    ),
+    (
+        "doi-format",
+        PAPER,
+        "doi: 10.1109/CVPR46437.2021.00001",
+        "doi: https://doi.org/10.1109/x",
+        "doi",
+        "write the bare DOI",
+        8,
+    ),
     ("doi-garbage", PAPER, "doi: 10.1109/CVPR46437.2021.00001", "doi: not-a-doi", "doi", "is not a DOI", 8),
     ("arxiv-version", PAPER, 'arxiv: "2101.00001"', 'arxiv: "2101.00001v2"', "arxiv", "drop the version suffix", 9),
     ("arxiv-format", PAPER, 'arxiv: "2101.00001"', "arxiv: arXiv:2101.00001", "arxiv", "is not an arXiv ID", 9),
-    ("url-scheme", PAPER, "url: https://example.org/paper", "url: javascript:alert(1)", "url", "not an http(s) URL", 10),
-    ("url-credentials", PAPER, "url: https://example.org/paper", "url: https://user:pw@example.org/p", "url", "credentials", 10),
-    ("code-url", PAPER, "  - https://github.com/example/attack", "  - ftp://example.org/code", "code.0", "not an http(s) URL", 12),
-    ("unknown-venue", PAPER, "venue: cvpr", "venue: cvrp", "venue", "not a known venue (catalog/venues.yaml); did you mean 'cvpr'?", 7),
-    ("unknown-term", PAPER, "attack_family: [generative-prior]", "attack_family: [generative-priors]", "attack_family",
-     "did you mean 'generative-prior'?", 14),
-    ("term-wrong-facet", PAPER, "modality: [image]", "modality: [federated]", "modality", "not a known modality term", 15),
+    (
+        "url-scheme",
+        PAPER,
+        "url: https://example.org/paper",
+        "url: javascript:alert(1)",
+        "url",
+        "not an http(s) URL",
+        10,
+    ),
+    (
+        "url-credentials",
+        PAPER,
+        "url: https://example.org/paper",
+        "url: https://user:pw@example.org/p",
+        "url",
+        "credentials",
+        10,
+    ),
+    (
+        "code-url",
+        PAPER,
+        "  - https://github.com/example/attack",
+        "  - ftp://example.org/code",
+        "code.0",
+        "not an http(s) URL",
+        12,
+    ),
+    (
+        "unknown-venue",
+        PAPER,
+        "venue: cvpr",
+        "venue: cvrp",
+        "venue",
+        "not a known venue (catalog/venues.yaml); did you mean 'cvpr'?",
+        7,
+    ),
+    (
+        "unknown-term",
+        PAPER,
+        "attack_family: [generative-prior]",
+        "attack_family: [generative-priors]",
+        "attack_family",
+        "did you mean 'generative-prior'?",
+        14,
+    ),
+    (
+        "term-wrong-facet",
+        PAPER,
+        "modality: [image]",
+        "modality: [federated]",
+        "modality",
+        "not a known modality term",
+        15,
+    ),
     ("unknown-dataset", PAPER, "datasets: [toyset]", "datasets: [toyst]", "datasets", "did you mean 'toyset'?", 18),
     ("unknown-metric", PAPER, "metrics: [toymetric]", "metrics: [nometric]", "metrics", "not a known metric", 19),
-    ("missing-implementation", PAPER, "kind: attack", "kind: attack\nimplementation: mi_ref.nonexistent", "implementation",
-     "does not exist", 14),
-    ("attack-without-family", PAPER, "attack_family: [generative-prior]", "attack_family: []", "attack_family",
-     "needs at least one attack_family term", 14),
+    (
+        "missing-implementation",
+        PAPER,
+        "kind: attack",
+        "kind: attack\nimplementation: mi_ref.nonexistent",
+        "implementation",
+        "does not exist",
+        14,
+    ),
+    (
+        "attack-without-family",
+        PAPER,
+        "attack_family: [generative-prior]",
+        "attack_family: []",
+        "attack_family",
+        "needs at least one attack_family term",
+        14,
+    ),
     ("duplicate-list-item", PAPER, "modality: [image]", "modality: [image, image]", "modality", "listed twice", 15),
     ("invisible-character", PAPER, 'title: "An Example', 'title: "An\u200b Example', "title", "invisible", 2),
     ("bidi-control", PAPER, 'title: "An Example', 'title: "An\u202e Example', "title", "bidirectional", 2),
-    ("empty-title", PAPER, 'title: "An Example Attack on Example Models"', 'title: "  "', "title", "must not be empty", 2),
+    (
+        "empty-title",
+        PAPER,
+        'title: "An Example Attack on Example Models"',
+        'title: "  "',
+        "title",
+        "must not be empty",
+        2,
+    ),
     ("duplicate-key", PAPER, "year: 2021", "year: 2021\nyear: 2022", "(file)", "duplicate key 'year'", 7),
     ("yaml-alias", PAPER, "modality: [image]", "modality: &m [image]\nsetting_copy: *m", "(file)", "anchors", 15),
     ("yaml-tag", PAPER, "year: 2021", "year: !!python/object:os.system 2021", "(file)", "tag", 6),
     ("yaml-syntax", PAPER, "year: 2021", "year: [2021", "(file)", "YAML syntax error", 0),
     ("tab", PAPER, "year: 2021", "year:\t2021", "(file)", "tab character", 6),
     ("not-a-mapping", PAPER, VALID_PAPER, "- just\n- a list\n", "(file)", "must be a mapping", 1),
-    ("dataset-role", "catalog/datasets/toyset.yaml", "roles: [private]", "roles: [secret]", "roles.0", "use one of: private", 5),
-    ("metric-direction", "catalog/metrics/toymetric.yaml", "direction: higher", "direction: up", "direction", "use one of: higher, lower", 5),
+    (
+        "dataset-role",
+        "catalog/datasets/toyset.yaml",
+        "roles: [private]",
+        "roles: [secret]",
+        "roles.0",
+        "use one of: private",
+        5,
+    ),
+    (
+        "metric-direction",
+        "catalog/metrics/toymetric.yaml",
+        "direction: higher",
+        "direction: up",
+        "direction",
+        "use one of: higher, lower",
+        5,
+    ),
     ("venue-type", "catalog/venues.yaml", "type: preprint", "type: blog", "venues.0.type", "use one of: conference", 7),
-    ("term-parent", "catalog/taxonomy.yaml", "parent: gradient-inversion", "parent: gradient-inversio", "attack_family.gradient-optimisation.parent",
-     "did you mean 'gradient-inversion'?", 15),
+    (
+        "term-parent",
+        "catalog/taxonomy.yaml",
+        "parent: gradient-inversion",
+        "parent: gradient-inversio",
+        "attack_family.gradient-optimisation.parent",
+        "did you mean 'gradient-inversion'?",
+        15,
+    ),
 ]
 
 
@@ -93,25 +217,38 @@ def _second_paper(root: Path, pid: str, **changes: str) -> None:
 
 
 def test_duplicate_doi(catalog_root: Path) -> None:
-    _second_paper(catalog_root, "doe2021copy", **{'arxiv: "2101.00001"': 'arxiv: "2101.00002"', "Example Attack": "Other Thing"})
+    _second_paper(
+        catalog_root, "doe2021copy", **{'arxiv: "2101.00001"': 'arxiv: "2101.00002"', "Example Attack": "Other Thing"}
+    )
     problems = [str(p) for p in load_catalog(catalog_root).problems]
-    assert any("doi: DOI 10.1109/CVPR46437.2021.00001 is already used by catalog/papers/doe2021copy.yaml" in p
-               and p.startswith(PAPER) for p in problems), problems
+    assert any(
+        "doi: DOI 10.1109/CVPR46437.2021.00001 is already used by catalog/papers/doe2021copy.yaml" in p
+        and p.startswith(PAPER)
+        for p in problems
+    ), problems
 
 
 def test_duplicate_arxiv(catalog_root: Path) -> None:
-    _second_paper(catalog_root, "doe2021copy", **{"doi: 10.1109/CVPR46437.2021.00001": "doi: 10.1109/other.1",
-                                                   "Example Attack": "Other Thing"})
+    _second_paper(
+        catalog_root,
+        "doe2021copy",
+        **{"doi: 10.1109/CVPR46437.2021.00001": "doi: 10.1109/other.1", "Example Attack": "Other Thing"},
+    )
     problems = [str(p) for p in load_catalog(catalog_root).problems]
     assert any("arXiv ID 2101.00001 is already used" in p for p in problems), problems
 
 
 def test_near_identical_title(catalog_root: Path) -> None:
     # Different identifiers, same title up to case, punctuation and a homoglyph (Cyrillic 'а').
-    _second_paper(catalog_root, "doe2021copy", **{
-        "doi: 10.1109/CVPR46437.2021.00001": "doi: 10.1109/other.1", 'arxiv: "2101.00001"': 'arxiv: "2101.00002"',
-        "An Example Attack on Example Models": "an exаmple attack on example models!",
-    })
+    _second_paper(
+        catalog_root,
+        "doe2021copy",
+        **{
+            "doi: 10.1109/CVPR46437.2021.00001": "doi: 10.1109/other.1",
+            'arxiv: "2101.00001"': 'arxiv: "2101.00002"',
+            "An Example Attack on Example Models": "an exаmple attack on example models!",
+        },
+    )
     problems = [str(p) for p in load_catalog(catalog_root).problems]
     assert any("title: title is near-identical" in p and "doe2021copy" in p for p in problems), problems
 
@@ -155,13 +292,17 @@ def test_reserved_file_name(catalog_root: Path) -> None:
     assert any("reserved file name" in p for p in problems), problems
 
 
-@pytest.mark.parametrize("raw,message", [
-    (b"\xef\xbb\xbfid: toyset\n", "byte-order mark"),
-    (b"id: toy\x00set\n", "NUL byte"),
-    (b"id: toy\xffset\n", "not valid UTF-8"),
-    (b"a: " + b"x" * 70000 + b"\n", "the limit is"),
-    (b"a: " + b"[" * 50 + b"]" * 50 + b"\n", "nesting deeper"),
-], ids=["bom", "nul", "non-utf8", "oversized", "deep-nesting"])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        (b"\xef\xbb\xbfid: toyset\n", "byte-order mark"),
+        (b"id: toy\x00set\n", "NUL byte"),
+        (b"id: toy\xffset\n", "not valid UTF-8"),
+        (b"a: " + b"x" * 70000 + b"\n", "the limit is"),
+        (b"a: " + b"[" * 50 + b"]" * 50 + b"\n", "nesting deeper"),
+    ],
+    ids=["bom", "nul", "non-utf8", "oversized", "deep-nesting"],
+)
 def test_unreadable_bytes_refused(catalog_root: Path, raw: bytes, message: str) -> None:
     (catalog_root / "catalog/datasets/toyset.yaml").write_bytes(raw)
     problems = [str(p) for p in load_catalog(catalog_root).problems]
@@ -170,7 +311,9 @@ def test_unreadable_bytes_refused(catalog_root: Path, raw: bytes, message: str) 
 
 def test_alias_bomb_refused_quickly(catalog_root: Path) -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
     (catalog_root / "catalog/datasets/toyset.yaml").write_text(bomb, encoding="utf-8")
     problems = [str(p) for p in load_catalog(catalog_root).problems]
     assert any("anchors" in p for p in problems), problems
@@ -178,18 +321,31 @@ def test_alias_bomb_refused_quickly(catalog_root: Path) -> None:
 
 def test_cli_reports_and_exits_1(catalog_root: Path) -> None:
     _edit(catalog_root, PAPER, "venue: cvpr", "venue: CVRP")
-    result = subprocess.run([sys.executable, "-m", "tools", "--root", str(catalog_root), "validate"],
-                            capture_output=True, text=True, cwd=REPO, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools", "--root", str(catalog_root), "validate"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
     assert result.returncode == 1
     assert f"{PAPER}:7: venue: 'CVRP' is not a known venue (catalog/venues.yaml); did you mean 'cvpr'?" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_cli_summary_and_exit_0(catalog_root: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "tools", "--root", str(catalog_root), "validate"],
-                            capture_output=True, text=True, cwd=REPO, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools", "--root", str(catalog_root), "validate"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "catalogue OK: 1 papers, 1 datasets, 1 metrics, " + result.stdout.split("metrics, ")[1].strip()
+    assert (
+        result.stdout.strip()
+        == "catalogue OK: 1 papers, 1 datasets, 1 metrics, " + result.stdout.split("metrics, ")[1].strip()
+    )
 
 
 def test_real_catalog_is_valid() -> None:
@@ -201,7 +357,8 @@ def test_committed_schema_is_fresh() -> None:
     for name, text in render_schemas().items():
         path = REPO / "catalog" / "schema" / name
         assert path.exists() and path.read_text(encoding="utf-8") == text, (
-            f"catalog/schema/{name} is stale; regenerate it with `python -m tools schema`")
+            f"catalog/schema/{name} is stale; regenerate it with `python -m tools schema`"
+        )
         json.loads(text)
 
 
@@ -210,7 +367,8 @@ def test_record_files_point_at_their_schema() -> None:
         for path in sorted((REPO / "catalog" / folder).glob("*.yaml")):
             first = path.read_text(encoding="utf-8").splitlines()[0]
             assert first == f"# yaml-language-server: $schema=../schema/{schema}.schema.json", (
-                f"{path.relative_to(REPO)}: first line must be the schema comment")
+                f"{path.relative_to(REPO)}: first line must be the schema comment"
+            )
 
 
 _RECORD_FILES = sorted((REPO / "catalog").glob("*/*.yaml"))

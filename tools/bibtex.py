@@ -26,11 +26,18 @@ from tools.models import Paper, Venue
 # would turn it into closing quotes, changing the title).
 _ENCODER = UnicodeToLatexEncoder(
     conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '"'}), "defaults"],
-    non_ascii_only=False, replacement_latex_protection="braces-all", unknown_char_policy="keep",
+    non_ascii_only=False,
+    replacement_latex_protection="braces-all",
+    unknown_char_policy="keep",
 )
 
-ENTRY_TYPES = {"conference": "inproceedings", "workshop": "inproceedings", "journal": "article",
-               "book": "incollection", "preprint": "misc"}
+ENTRY_TYPES = {
+    "conference": "inproceedings",
+    "workshop": "inproceedings",
+    "journal": "article",
+    "book": "incollection",
+    "preprint": "misc",
+}
 
 
 @lru_cache(maxsize=4096)  # venue names, publishers and frequent authors repeat across thousands of entries
@@ -77,8 +84,9 @@ def write_entries(entries: Iterable[model.Entry]) -> str:
         library.add(entry)
     # The library is built here and thrown away, so the writer may change it in place (its default
     # deep-copies it first, a third of the cost at thousands of entries).
-    return bibtexparser.write_string(library, unparse_stack=default_unparse_stack(allow_inplace_modification=True),
-                                     bibtex_format=FORMAT)
+    return bibtexparser.write_string(
+        library, unparse_stack=default_unparse_stack(allow_inplace_modification=True), bibtex_format=FORMAT
+    )
 
 
 def paper_bibtex(paper: Paper, venue: Venue | None) -> str:

@@ -119,7 +119,16 @@ def _explain(error: dict, model: type[Record], data: Any) -> str:
         return f"{error.get('input')!r} has the wrong form; IDs are lowercase words joined by '-' (pattern {error['ctx']['pattern']})"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
-    if kind in {"int_parsing", "int_type", "string_type", "list_type", "date_from_datetime_parsing", "date_type", "model_type", "dict_type"}:
+    if kind in {
+        "int_parsing",
+        "int_type",
+        "string_type",
+        "list_type",
+        "date_from_datetime_parsing",
+        "date_type",
+        "model_type",
+        "dict_type",
+    }:
         return f"{msg.lower()} (got {error.get('input')!r})"
     return f"{msg} (got {error.get('input')!r})"
 
@@ -164,7 +173,9 @@ def _check_file_name(cat: Catalog, path: Path, record_id: Any) -> bool:
         cat.add(rel, 0, "(file)", f"{stem!r} is a reserved file name on Windows; choose another ID")
         return False
     if record_id is not None and record_id != stem:
-        cat.add(rel, cat.line(rel, ("id",)), "id", f"{record_id!r} must equal the file name {stem!r}; rename one of them")
+        cat.add(
+            rel, cat.line(rel, ("id",)), "id", f"{record_id!r} must equal the file name {stem!r}; rename one of them"
+        )
         return False
     return True
 
@@ -182,8 +193,13 @@ def _load_folder(cat: Catalog, folder: str, model: type[Record], into: dict) -> 
             cat.add(rel, 0, "(file)", "only plain .yaml files belong here; remove the link or folder")
             continue
         if path.stem.lower() in lowered:
-            cat.add(rel, 0, "(file)", f"differs from {cat.rel(lowered[path.stem.lower()])} only by case; "
-                    "file names must be unique ignoring case")
+            cat.add(
+                rel,
+                0,
+                "(file)",
+                f"differs from {cat.rel(lowered[path.stem.lower()])} only by case; "
+                "file names must be unique ignoring case",
+            )
             continue
         lowered[path.stem.lower()] = path
         record, data = _read_record(cat, path, model)
@@ -226,21 +242,36 @@ def _check_vocabularies(cat: Catalog, venues: VenueFile | None, lists: ListFile 
         cat.add(file, 1, "facets", f"facet {missing!r} is missing")
     for fi, facet in enumerate(tax.facets):
         if seen_facets.count(facet.id) > 1 and seen_facets.index(facet.id) != fi:
-            cat.add(file, cat.line(file, ("facets", fi, "id")), f"facets.{fi}.id", f"facet {facet.id!r} is defined twice")
+            cat.add(
+                file, cat.line(file, ("facets", fi, "id")), f"facets.{fi}.id", f"facet {facet.id!r} is defined twice"
+            )
         ids = [t.id for t in facet.terms]
         for ti, term in enumerate(facet.terms):
             loc = ("facets", fi, "terms", ti)
             if ids.count(term.id) > 1 and ids.index(term.id) != ti:
-                cat.add(file, cat.line(file, loc + ("id",)), f"{facet.id}.{term.id}", "term is defined twice in this facet")
+                cat.add(
+                    file, cat.line(file, loc + ("id",)), f"{facet.id}.{term.id}", "term is defined twice in this facet"
+                )
             if term.parent is not None and term.parent not in ids:
-                cat.add(file, cat.line(file, loc + ("parent",)), f"{facet.id}.{term.id}.parent",
-                        f"{term.parent!r} is not a term of facet {facet.id!r}{suggest(term.parent, ids)}")
+                cat.add(
+                    file,
+                    cat.line(file, loc + ("parent",)),
+                    f"{facet.id}.{term.id}.parent",
+                    f"{term.parent!r} is not a term of facet {facet.id!r}{suggest(term.parent, ids)}",
+                )
             if term.parent == term.id:
-                cat.add(file, cat.line(file, loc + ("parent",)), f"{facet.id}.{term.id}.parent", "a term cannot be its own parent")
+                cat.add(
+                    file,
+                    cat.line(file, loc + ("parent",)),
+                    f"{facet.id}.{term.id}.parent",
+                    "a term cannot be its own parent",
+                )
     cat.taxonomy = tax
 
 
-def _check_refs(cat: Catalog, rel: str, field_name: str, values: list[str] | str | None, known: dict, what: str) -> None:
+def _check_refs(
+    cat: Catalog, rel: str, field_name: str, values: list[str] | str | None, known: dict, what: str
+) -> None:
     if values is None:
         return
     for i, value in enumerate([values] if isinstance(values, str) else values):
@@ -288,21 +319,42 @@ def _check_cross_references(cat: Catalog) -> None:
         rel = f"catalog/papers/{pid}.yaml"
         _check_paper_refs(cat, rel, lambda name, p=paper: getattr(p, name))
         if paper.implementation and module(paper.implementation) is None:
-            cat.add(rel, cat.line(rel, ("implementation",)), "implementation",
-                    f"{paper.implementation!r} does not exist (no {paper.implementation.replace('.', '/')}.py)")
+            cat.add(
+                rel,
+                cat.line(rel, ("implementation",)),
+                "implementation",
+                f"{paper.implementation!r} does not exist (no {paper.implementation.replace('.', '/')}.py)",
+            )
         if paper.kind == "attack" and paper.defense_family and not paper.attack_family:
-            cat.add(rel, cat.line(rel, ("kind",)), "kind", "an attack paper needs attack_family terms, not only defense_family")
+            cat.add(
+                rel,
+                cat.line(rel, ("kind",)),
+                "kind",
+                "an attack paper needs attack_family terms, not only defense_family",
+            )
         if paper.kind == "defense" and not paper.defense_family:
-            cat.add(rel, cat.line(rel, ("defense_family",)), "defense_family", "a defense paper needs at least one defense_family term")
+            cat.add(
+                rel,
+                cat.line(rel, ("defense_family",)),
+                "defense_family",
+                "a defense paper needs at least one defense_family term",
+            )
         if paper.kind == "attack" and not paper.attack_family:
-            cat.add(rel, cat.line(rel, ("attack_family",)), "attack_family", "an attack paper needs at least one attack_family term")
+            cat.add(
+                rel,
+                cat.line(rel, ("attack_family",)),
+                "attack_family",
+                "an attack paper needs at least one attack_family term",
+            )
     # A paper that failed its per-file checks still gets its references checked, so one run reports
     # every problem (a bad venue is not hidden behind a bad year). Only well-typed values are checked.
     for rel, data in cat._invalid_papers.items():
         _check_paper_refs(cat, rel, lambda name, d=data: _well_typed(d.get(name)))
     for did, dataset in cat.datasets.items():
         rel = f"catalog/datasets/{did}.yaml"
-        _check_refs(cat, rel, "modality", dataset.modality, terms.get("modality", {}), "modality term (catalog/taxonomy.yaml)")
+        _check_refs(
+            cat, rel, "modality", dataset.modality, terms.get("modality", {}), "modality term (catalog/taxonomy.yaml)"
+        )
         if dataset.reference and dataset.reference.paper:
             _check_refs(cat, rel, "reference.paper", dataset.reference.paper, cat.papers, "paper")
     for mid, metric in cat.metrics.items():
@@ -313,15 +365,36 @@ def _check_cross_references(cat: Catalog) -> None:
             mod, func = metric.implementation.rsplit(".", 1)
             names = module(mod)
             if names is None or func not in names:
-                cat.add(rel, cat.line(rel, ("implementation",)), "implementation",
-                        f"{metric.implementation!r} does not exist (no function {func!r} in {mod.replace('.', '/')}.py)")
+                cat.add(
+                    rel,
+                    cat.line(rel, ("implementation",)),
+                    "implementation",
+                    f"{metric.implementation!r} does not exist (no function {func!r} in {mod.replace('.', '/')}.py)",
+                )
 
 
-_CONFUSABLES = str.maketrans({
-    # Latin look-alikes from Cyrillic and Greek: a title written with them must still collide.
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
-    "α": "a", "ο": "o", "ν": "v", "ι": "i", "κ": "k", "τ": "t", "ρ": "p",
-})
+_CONFUSABLES = str.maketrans(
+    {
+        # Latin look-alikes from Cyrillic and Greek: a title written with them must still collide.
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "α": "a",
+        "ο": "o",
+        "ν": "v",
+        "ι": "i",
+        "κ": "k",
+        "τ": "t",
+        "ρ": "p",
+    }
+)
 
 
 def title_key(title: str) -> str:
@@ -349,7 +422,7 @@ def find_title_duplicates(titles: dict[str, str]) -> list[tuple[str, str, float]
         if len(members) < 2:
             continue
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 pair = (a, b) if a < b else (b, a)
                 if pair in pairs:
                     continue
@@ -369,14 +442,22 @@ def _check_duplicates(cat: Catalog) -> None:
             key = value.lower()
             if key in seen:
                 rel = f"catalog/papers/{pid}.yaml"
-                cat.add(rel, cat.line(rel, (attr,)), attr,
-                        f"{label} {value} is already used by catalog/papers/{seen[key]}.yaml; merge the two entries")
+                cat.add(
+                    rel,
+                    cat.line(rel, (attr,)),
+                    attr,
+                    f"{label} {value} is already used by catalog/papers/{seen[key]}.yaml; merge the two entries",
+                )
             else:
                 seen[key] = pid
     for a, b, score in find_title_duplicates({pid: p.title for pid, p in cat.papers.items()}):
         rel = f"catalog/papers/{b}.yaml"
-        cat.add(rel, cat.line(rel, ("title",)), "title",
-                f"title is near-identical ({score:.0f}%) to catalog/papers/{a}.yaml; is this the same paper?")
+        cat.add(
+            rel,
+            cat.line(rel, ("title",)),
+            "title",
+            f"title is near-identical ({score:.0f}%) to catalog/papers/{a}.yaml; is this the same paper?",
+        )
 
 
 def load_catalog(root: Path = ROOT) -> Catalog:

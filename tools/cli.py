@@ -50,10 +50,15 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     cat = load_catalog(root)
-    for label, rows in (("seed repository", coverage.seed_rows(root)), ("peer lists (union)", coverage.peer_rows(root))):
+    for label, rows in (
+        ("seed repository", coverage.seed_rows(root)),
+        ("peer lists (union)", coverage.peer_rows(root)),
+    ):
         report = coverage.check(cat, rows, root)
-        print(f"{label}: {len(rows)} rows: {len(report.matched)} in the catalogue, {len(report.excluded)} excluded, "
-              f"{len(report.pending)} in the backlog, {len(report.missing)} missing")
+        print(
+            f"{label}: {len(rows)} rows: {len(report.matched)} in the catalogue, {len(report.excluded)} excluded, "
+            f"{len(report.pending)} in the backlog, {len(report.missing)} missing"
+        )
         for list_id, (covered, total) in coverage.list_coverage(cat, rows, report).items():
             print(f"  {list_id:10s} {covered:4d} / {total:4d} rows covered")
         for key in report.missing:
@@ -113,14 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     validate = verbs.add_parser("validate", help="check the whole catalogue; prints path:line: field: message")
-    validate.add_argument("--github", action="store_true", help="print GitHub annotations (::error file=...,line=...::)")
+    validate.add_argument(
+        "--github", action="store_true", help="print GitHub annotations (::error file=...,line=...::)"
+    )
     validate.set_defaults(func=cmd_validate)
     verbs.add_parser("schema", help="regenerate catalog/schema/*.schema.json").set_defaults(func=cmd_schema)
-    verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness").set_defaults(func=cmd_stats)
-    verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(func=cmd_coverage)
+    verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness").set_defaults(
+        func=cmd_stats
+    )
+    verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(
+        func=cmd_coverage
+    )
     add = verbs.add_parser("add", help="write catalog/papers/<id>.yaml from BibTeX, an arXiv ID or a DOI")
     source = add.add_mutually_exclusive_group(required=True)
-    source.add_argument("--bibtex", metavar="FILE", help="BibTeX file with one or more entries ('-' reads standard input)")
+    source.add_argument(
+        "--bibtex", metavar="FILE", help="BibTeX file with one or more entries ('-' reads standard input)"
+    )
     source.add_argument("--arxiv", metavar="ID", help="arXiv identifier, e.g. 2001.02610")
     source.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1145/3319535.3354261 (looked up on Crossref)")
     add.add_argument("--kind", help="fill `kind` too: attack, defense, survey, benchmark, tool or analysis")
@@ -129,16 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--dry-run", action="store_true", help="print the entries instead of writing them")
     add.set_defaults(func=cmd_add)
     links = verbs.add_parser("links", help="check every URL in the catalogue (dead, redirected, tracking parameters)")
-    links.add_argument("--offline", action="store_true", help="check URL syntax only (no network); what pull requests run")
+    links.add_argument(
+        "--offline", action="store_true", help="check URL syntax only (no network); what pull requests run"
+    )
     links.add_argument("--github", action="store_true", help="print GitHub Actions annotations")
     links.add_argument("--report", metavar="FILE", help="also write a Markdown report to FILE when there are findings")
     links.add_argument("--workers", type=int, default=8, help="concurrent requests (default 8)")
     links.add_argument("--per-host-interval", type=float, default=1.0, help="seconds between requests to one host")
     links.add_argument("--no-cache", action="store_true", help="ignore and do not update .cache/links.json")
     links.set_defaults(func=cmd_links)
-    verbs.add_parser("build", help="validate, generate the site's pages, then mkdocs build --strict into build/site/"
-                     ).set_defaults(func=cmd_build)
-    serve = verbs.add_parser("serve", help="build and serve the site with live preview (regenerates on catalogue changes)")
+    verbs.add_parser(
+        "build", help="validate, generate the site's pages, then mkdocs build --strict into build/site/"
+    ).set_defaults(func=cmd_build)
+    serve = verbs.add_parser(
+        "serve", help="build and serve the site with live preview (regenerates on catalogue changes)"
+    )
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(func=cmd_serve)
     export = verbs.add_parser("export", help="write the catalogue as JSON (+ schema), CSV, BibTeX and CSL-JSON")

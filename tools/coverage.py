@@ -57,10 +57,16 @@ def peer_rows(root: Path) -> list[Row]:
     rows = []
     for r in _read_tsv(root / "catalog/coverage/peer-union.tsv"):
         url_arxiv, url_doi = _ids_from(r["url"])
-        rows.append(Row(
-            r["key"], r["title"], (r["arxiv_id"] or url_arxiv or None), (r["doi"] or url_doi or None),
-            tuple(s.strip() for s in r["sources"].split(";") if s.strip()), r["kind"],
-        ))
+        rows.append(
+            Row(
+                r["key"],
+                r["title"],
+                (r["arxiv_id"] or url_arxiv or None),
+                (r["doi"] or url_doi or None),
+                tuple(s.strip() for s in r["sources"].split(";") if s.strip()),
+                r["kind"],
+            )
+        )
     return rows
 
 
@@ -72,7 +78,9 @@ def decisions(root: Path) -> dict[str, dict]:
     for i, item in enumerate(items):
         line = doc.line_of(("decisions", i))
         if not isinstance(item, dict) or "key" not in item or len(set(item) & {"paper", "excluded"}) != 1:
-            raise ValueError(f"catalog/coverage/decisions.yaml:{line}: each decision needs `key` and one of `paper`/`excluded`")
+            raise ValueError(
+                f"catalog/coverage/decisions.yaml:{line}: each decision needs `key` and one of `paper`/`excluded`"
+            )
         if item["key"] in out:
             raise ValueError(f"catalog/coverage/decisions.yaml:{line}: key {item['key']!r} has two decisions")
         out[item["key"]] = item

@@ -24,8 +24,13 @@ LIST_SEP = "; "
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection). Such cells get a
 # leading apostrophe, which spreadsheets hide and readers must strip (OWASP's advice).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSL_TYPES = {"conference": "paper-conference", "workshop": "paper-conference", "journal": "article-journal",
-             "book": "chapter", "preprint": "article"}
+CSL_TYPES = {
+    "conference": "paper-conference",
+    "workshop": "paper-conference",
+    "journal": "article-journal",
+    "book": "chapter",
+    "preprint": "article",
+}
 
 
 class CatalogueExport(BaseModel):
@@ -45,8 +50,14 @@ def _sorted(records: dict) -> list:
 
 
 def catalogue_json(cat: Catalog) -> str:
-    export = CatalogueExport(papers=_sorted(cat.papers), datasets=_sorted(cat.datasets), metrics=_sorted(cat.metrics),
-                             venues=list(cat.venues.values()), lists=list(cat.lists.values()), taxonomy=cat.taxonomy)
+    export = CatalogueExport(
+        papers=_sorted(cat.papers),
+        datasets=_sorted(cat.datasets),
+        metrics=_sorted(cat.metrics),
+        venues=list(cat.venues.values()),
+        lists=list(cat.lists.values()),
+        taxonomy=cat.taxonomy,
+    )
     return _json(export.model_dump(mode="json", exclude_none=True))
 
 

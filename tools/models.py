@@ -150,7 +150,8 @@ class Paper(Record):
         default_factory=list, description="Public paper lists that mention this paper (IDs from catalog/lists.yaml)."
     )
     tldr: Text = Field(
-        max_length=600, description="One to three sentences in our own words: what it does and finds. Never an abstract."
+        max_length=600,
+        description="One to three sentences in our own words: what it does and finds. Never an abstract.",
     )
     added: dt.date = Field(description="Date the entry was added to the catalogue (YYYY-MM-DD).")
 

@@ -10,7 +10,18 @@ from collections import Counter
 from tools.catalog import Catalog
 from tools.models import FACETS
 
-OPTIONAL_FIELDS = ("doi", "arxiv", "code", "datasets", "metrics", "knowledge", "modality", "setting", "implementation", "listed_in")
+OPTIONAL_FIELDS = (
+    "doi",
+    "arxiv",
+    "code",
+    "datasets",
+    "metrics",
+    "knowledge",
+    "modality",
+    "setting",
+    "implementation",
+    "listed_in",
+)
 
 
 def _table(title: str, counter: Counter, total: int | None = None, limit: int | None = None) -> str:

@@ -141,10 +141,13 @@ def copy_sources(src: Path, dst: Path, with_catalog: bool = True) -> Path:
     """Copy what a build reads (mkdocs.yml, hand-written pages, mi_ref, optionally catalog/) to dst,
     leaving generated files behind: used to build synthetic catalogues in a scratch folder."""
     shutil.copy2(src / "mkdocs.yml", dst / "mkdocs.yml")
-    shutil.copytree(src / DOCS_DIR, dst / DOCS_DIR, ignore=shutil.ignore_patterns(pages.GENERATED, "__pycache__"),
-                    dirs_exist_ok=True)
-    shutil.copytree(src / "mi_ref", dst / "mi_ref", ignore=shutil.ignore_patterns("__pycache__"),
-                    dirs_exist_ok=True)
+    shutil.copytree(
+        src / DOCS_DIR,
+        dst / DOCS_DIR,
+        ignore=shutil.ignore_patterns(pages.GENERATED, "__pycache__"),
+        dirs_exist_ok=True,
+    )
+    shutil.copytree(src / "mi_ref", dst / "mi_ref", ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     if with_catalog:
         shutil.copytree(src / "catalog", dst / "catalog", dirs_exist_ok=True)
     return dst

@@ -21,8 +21,14 @@ from tools.models import FACETS
 
 # Facets shown in Explore, in order: the paper's kind, then the taxonomy facets the issue asks for.
 EXPLORE_FACETS = ("kind", "attack_family", "defense_family", "modality", "setting", "knowledge")
-KIND_LABELS = {"attack": "Attack", "defense": "Defense", "survey": "Survey", "benchmark": "Benchmark",
-               "tool": "Tool", "analysis": "Analysis"}
+KIND_LABELS = {
+    "attack": "Attack",
+    "defense": "Defense",
+    "survey": "Survey",
+    "benchmark": "Benchmark",
+    "tool": "Tool",
+    "analysis": "Analysis",
+}
 CODE, REFERENCE = 1, 2
 
 

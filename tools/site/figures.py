@@ -14,8 +14,20 @@ from tools.catalog import Catalog
 from tools.models import Kind
 
 # Colour-blind-safe palette (Okabe-Ito), then greys for the tail.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           "#999999", "#666666", "#BBBBBB", "#444444")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#666666",
+    "#BBBBBB",
+    "#444444",
+)
 KIND_ORDER: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 TEXT = "#333333"
 GRID = "#dddddd"
@@ -86,11 +98,21 @@ def stacked_bars(name: str, title: str, caption: str, years: list[int], series: 
                 continue
             h = plot_h * n / peak
             base -= h
-            fig.shapes.append(Shape("rect", x, round(base, 2), w=bar_step - 2, h=round(h, 2),
-                                    fill=PALETTE[si % len(PALETTE)], tip=f"{year}: {n} {label}"))
+            fig.shapes.append(
+                Shape(
+                    "rect",
+                    x,
+                    round(base, 2),
+                    w=bar_step - 2,
+                    h=round(h, 2),
+                    fill=PALETTE[si % len(PALETTE)],
+                    tip=f"{year}: {n} {label}",
+                )
+            )
         if len(years) <= 16 or year % 2 == 0:
-            fig.shapes.append(Shape("text", x + bar_step / 2, top + plot_h + 14, text=str(year), anchor="end",
-                                    rotate=-45))
+            fig.shapes.append(
+                Shape("text", x + bar_step / 2, top + plot_h + 14, text=str(year), anchor="end", rotate=-45)
+            )
     lx = left + bar_step * len(years) + 16
     for si, (label, counts) in enumerate(series):
         y = top + 4 + si * 18
@@ -109,8 +131,15 @@ def heatmap(name: str, title: str, caption: str, years: list[int], rows: list[tu
     peak = max((c[y] for _, c in rows for y in years), default=0) or 1
     fig = Figure(name, title, "", caption, width, height)
     for xi, year in enumerate(years):
-        fig.shapes.append(Shape("text", label_w + xi * cell_w + cell_w / 2, top - 6, text=str(year)[-2:] if len(years) > 12 else str(year),
-                                anchor="middle"))
+        fig.shapes.append(
+            Shape(
+                "text",
+                label_w + xi * cell_w + cell_w / 2,
+                top - 6,
+                text=str(year)[-2:] if len(years) > 12 else str(year),
+                anchor="middle",
+            )
+        )
     for ri, (label, counts) in enumerate(rows):
         y = top + ri * cell_h
         fig.shapes.append(Shape("text", label_w - 6, y + cell_h * 0.7, text=label, anchor="end"))
@@ -118,11 +147,22 @@ def heatmap(name: str, title: str, caption: str, years: list[int], rows: list[tu
             n = counts[year]
             shade = 0.12 + 0.88 * n / peak if n else 0
             fill = f"rgba(0,114,178,{shade:.2f})" if n else "#f5f5f5"
-            fig.shapes.append(Shape("rect", label_w + xi * cell_w, y, w=cell_w - 1, h=cell_h - 1, fill=fill,
-                                    tip=f"{label}, {year}: {n}"))
+            fig.shapes.append(
+                Shape(
+                    "rect", label_w + xi * cell_w, y, w=cell_w - 1, h=cell_h - 1, fill=fill, tip=f"{label}, {year}: {n}"
+                )
+            )
             if n:
-                fig.shapes.append(Shape("text", label_w + xi * cell_w + cell_w / 2, y + cell_h * 0.7, text=str(n),
-                                        anchor="middle", fill="#ffffff" if shade > 0.55 else TEXT))
+                fig.shapes.append(
+                    Shape(
+                        "text",
+                        label_w + xi * cell_w + cell_w / 2,
+                        y + cell_h * 0.7,
+                        text=str(n),
+                        anchor="middle",
+                        fill="#ffffff" if shade > 0.55 else TEXT,
+                    )
+                )
     busiest = sorted(((sum(c.values()), label) for label, c in rows), reverse=True)[:5]
     fig.alt = f"{title}. Largest families: " + "; ".join(f"{label} ({n})" for n, label in busiest) + "."
     return fig
@@ -154,14 +194,27 @@ def home_figures(cat: Catalog) -> list[Figure]:
     with_code = Counter(p.year for p in papers if p.code)
     without = Counter(p.year for p in papers if not p.code)
     return [
-        stacked_bars("papers-per-year-by-kind", "Papers per year by kind",
-                     "Papers per year of publication, by what they contribute.", years, by_kind),
-        heatmap("papers-per-year-by-family", "Papers per year by attack and defense family",
-                "Papers per year in each top-level attack and defense family (a paper can count in several).",
-                years, family_rows),
-        stacked_bars("papers-with-code", "Papers that link their code, per year",
-                     "Papers per year with and without a linked code repository.", years,
-                     [("with code", with_code), ("without code", without)]),
+        stacked_bars(
+            "papers-per-year-by-kind",
+            "Papers per year by kind",
+            "Papers per year of publication, by what they contribute.",
+            years,
+            by_kind,
+        ),
+        heatmap(
+            "papers-per-year-by-family",
+            "Papers per year by attack and defense family",
+            "Papers per year in each top-level attack and defense family (a paper can count in several).",
+            years,
+            family_rows,
+        ),
+        stacked_bars(
+            "papers-with-code",
+            "Papers that link their code, per year",
+            "Papers per year with and without a linked code repository.",
+            years,
+            [("with code", with_code), ("without code", without)],
+        ),
     ]
 
 
@@ -173,9 +226,18 @@ class Point:
     tip: str
 
 
-def scatter(name: str, title: str, caption: str, x_label: str, y_label: str, legend: list[str],
-            points: list[Point], marks: list[Point], x_range: tuple[float, float] = (0.0, 1.0),
-            y_range: tuple[float, float] = (0.0, 1.0)) -> Figure:
+def scatter(
+    name: str,
+    title: str,
+    caption: str,
+    x_label: str,
+    y_label: str,
+    legend: list[str],
+    points: list[Point],
+    marks: list[Point],
+    x_range: tuple[float, float] = (0.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
+) -> Figure:
     """A scatter plot on fixed axes: `points` are circles coloured by series (legend on the right), `marks`
     are hollow black squares (reference points, e.g. "no defense"). Values outside the ranges are clipped to the
     frame; each shape carries its exact numbers as a tooltip and the figure's text alternative lists them."""
@@ -199,8 +261,9 @@ def scatter(name: str, title: str, caption: str, x_label: str, y_label: str, leg
     fig.shapes.append(Shape("text", left + plot_w / 2, top + plot_h + 34, text=x_label, anchor="middle", bold=True))
     fig.shapes.append(Shape("text", 14, top + plot_h / 2, text=y_label, anchor="middle", bold=True, rotate=-90))
     for p in points:
-        fig.shapes.append(Shape("circle", px(p.x), py(p.y), w=5, fill=PALETTE[p.series % len(PALETTE)],
-                                stroke="#ffffff", tip=p.tip))
+        fig.shapes.append(
+            Shape("circle", px(p.x), py(p.y), w=5, fill=PALETTE[p.series % len(PALETTE)], stroke="#ffffff", tip=p.tip)
+        )
     for m in marks:  # hollow and on top, so neither hides the other
         fig.shapes.append(Shape("rect", px(m.x) - 7, py(m.y) - 7, w=14, h=14, fill="none", stroke="#000000", tip=m.tip))
     lx = left + plot_w + 16

@@ -197,7 +197,11 @@ class Site:
 
     def venue_label(self, paper: Paper) -> str:
         venue = self.cat.venues.get(paper.venue)
-        return f"{venue.short} ({venue.name})" if venue and venue.short != venue.name else (venue.name if venue else paper.venue)
+        return (
+            f"{venue.short} ({venue.name})"
+            if venue and venue.short != venue.name
+            else (venue.name if venue else paper.venue)
+        )
 
     def facet_label(self, facet: str) -> str:
         return next((f.label for f in self.cat.taxonomy.facets if f.id == facet), facet)
@@ -234,21 +238,32 @@ def render_paper(site: Site, paper: Paper) -> str:
         items = [(terms[t].label, href(here, term_page(facet, t))) for t in getattr(paper, facet) if t in terms]
         if items:
             facet_rows.append((site.facet_label(facet), items))
-    for label, ids, records, folder in (("Datasets", paper.datasets, cat.datasets, "datasets"),
-                                        ("Metrics", paper.metrics, cat.metrics, "metrics")):
+    for label, ids, records, folder in (
+        ("Datasets", paper.datasets, cat.datasets, "datasets"),
+        ("Metrics", paper.metrics, cat.metrics, "metrics"),
+    ):
         items = [(records[i].name, href(here, f"{GENERATED}/{folder}/{i}.md")) for i in ids if i in records]
         if items:
             facet_rows.append((label, items))
     implementation = None
     if paper.implementation:
         name = paper.implementation.removeprefix("mi_ref.")
-        target = href(here, f"{GENERATED}/reference/{name}.md") if name in site.modules else safe_url(
-            f"{site.repo_url}/blob/{BRANCH}/mi_ref/{name}.py")
+        target = (
+            href(here, f"{GENERATED}/reference/{name}.md")
+            if name in site.modules
+            else safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{name}.py")
+        )
         implementation = (paper.implementation, target)
     listed = [(cat.lists[i].name, safe_url(cat.lists[i].url)) for i in paper.listed_in if i in cat.lists]
     body = render(
-        "paper.html.j2", p=paper, venue_label=site.venue_label(paper), external=external, facet_rows=facet_rows,
-        implementation=implementation, listed_in=listed, cite_as=cite_as(paper, site),
+        "paper.html.j2",
+        p=paper,
+        venue_label=site.venue_label(paper),
+        external=external,
+        facet_rows=facet_rows,
+        implementation=implementation,
+        listed_in=listed,
+        cite_as=cite_as(paper, site),
         bibtex=Markup("\n").join(site.bibtex[paper.id].rstrip("\n").split("\n")),
         edit_url=safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{paper.id}.yaml"),
         conventions=href(here, "conventions.md"),
@@ -265,24 +280,36 @@ def render_term(site: Site, facet: str, term_id: str) -> str:
     here = term_page(facet, term_id)
     terms = site.terms[facet]
     term = terms[term_id]
-    crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md")),
-              (site.facet_label(facet), href(here, facet_page(facet)))]
+    crumbs = [
+        ("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md")),
+        (site.facet_label(facet), href(here, facet_page(facet))),
+    ]
     chain, parent = [], term.parent
     while parent and parent in terms and parent not in chain:
         chain.insert(0, parent)
         parent = terms[parent].parent
     crumbs += [(terms[t].label, href(here, term_page(facet, t))) for t in chain]
-    children = [(terms[c].label, href(here, term_page(facet, c)), len(site.term_papers[facet][c]))
-                for c in site.children(facet, term_id)]
+    children = [
+        (terms[c].label, href(here, term_page(facet, c)), len(site.term_papers[facet][c]))
+        for c in site.children(facet, term_id)
+    ]
     ids = site.term_papers[facet][term_id]
     extra = []
     if ids:
         extra.append(("BibTeX of these papers", href(here, f"{GENERATED}/downloads/bibtex/{facet}/{term_id}.bib")))
     if facet in explore.EXPLORE_FACETS:
         extra.append(("Open in Explore", href(here, "explore.md") + f"?{facet}={term_id}"))
-    body = render("listing.html.j2", title=term.label, breadcrumbs=crumbs, description=term.description, facts=[],
-                  children=children, extra_links=extra, rows=site.rows(here, site.sorted_papers(ids)),
-                  note="Papers filed under this term or one of its sub-terms." if children else "")
+    body = render(
+        "listing.html.j2",
+        title=term.label,
+        breadcrumbs=crumbs,
+        description=term.description,
+        facts=[],
+        children=children,
+        extra_links=extra,
+        rows=site.rows(here, site.sorted_papers(ids)),
+        note="Papers filed under this term or one of its sub-terms." if children else "",
+    )
     return md_page(f"{term.label} ({site.facet_label(facet)})", body, SEARCH_EXCLUDE)
 
 
@@ -298,8 +325,10 @@ def _tree_ids(site: Site, facet: str, parent: str | None = None, depth: int = 0)
 
 def _tree(site: Site, facet: str, here: str) -> list:
     terms = site.terms[facet]
-    return [(terms[t].label, href(here, term_page(facet, t)), len(site.term_papers[facet][t]), depth,
-             terms[t].description) for t, depth in _tree_ids(site, facet)]
+    return [
+        (terms[t].label, href(here, term_page(facet, t)), len(site.term_papers[facet][t]), depth, terms[t].description)
+        for t, depth in _tree_ids(site, facet)
+    ]
 
 
 def render_facet(site: Site, facet: str) -> str:
@@ -314,14 +343,23 @@ def render_facet(site: Site, facet: str) -> str:
             for t in paper.seed_section:
                 direct[t].append(pid)
         terms = site.terms[facet]
-        sections = [(terms[t].label, href(here, term_page(facet, t)), depth, site.rows(here, site.sorted_papers(direct[t])))
-                    for t, depth in _tree_ids(site, facet)]
+        sections = [
+            (terms[t].label, href(here, term_page(facet, t)), depth, site.rows(here, site.sorted_papers(direct[t])))
+            for t, depth in _tree_ids(site, facet)
+        ]
     else:
         all_rows = site.rows(here, site.sorted_papers({pid for ids in site.term_papers[facet].values() for pid in ids}))
     crumbs = [("Taxonomy", href(here, f"{GENERATED}/taxonomy/index.md"))]
     explore_link = href(here, "explore.md") if facet in explore.EXPLORE_FACETS else ""
-    body = render("facet.html.j2", facet=facet_obj, breadcrumbs=crumbs, tree=tree, sections=sections,
-                  all_rows=all_rows, explore=explore_link)
+    body = render(
+        "facet.html.j2",
+        facet=facet_obj,
+        breadcrumbs=crumbs,
+        tree=tree,
+        sections=sections,
+        all_rows=all_rows,
+        explore=explore_link,
+    )
     return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
 
 
@@ -331,12 +369,17 @@ def render_taxonomy_index(site: Site) -> str:
     for f in site.cat.taxonomy.facets:
         papers = {pid for ids in site.term_papers[f.id].values() for pid in ids}
         rows.append((f.label, href(here, facet_page(f.id)), [f.description, len(f.terms), len(papers)]))
-    body = render("index_table.html.j2", title="Taxonomy",
-                  intro="Every paper is filed under terms of these facets. Each facet page shows its terms as a tree; "
-                        "each term page lists its papers. The seed survey facet reproduces the sections of the survey "
-                        "the catalogue started from.",
-                  extra_links=[("Explore: combine facets", href(here, "explore.md"))],
-                  headers=["Facet", "Description", "Terms", "Papers"], numeric={"Terms", "Papers"}, rows=rows)
+    body = render(
+        "index_table.html.j2",
+        title="Taxonomy",
+        intro="Every paper is filed under terms of these facets. Each facet page shows its terms as a tree; "
+        "each term page lists its papers. The seed survey facet reproduces the sections of the survey "
+        "the catalogue started from.",
+        extra_links=[("Explore: combine facets", href(here, "explore.md"))],
+        headers=["Facet", "Description", "Terms", "Papers"],
+        numeric={"Terms", "Papers"},
+        rows=rows,
+    )
     return md_page("Taxonomy", body)
 
 
@@ -344,16 +387,28 @@ def render_dataset(site: Site, did: str) -> str:
     here = f"{GENERATED}/datasets/{did}.md"
     d = site.cat.datasets[did]
     modality = site.terms["modality"]
-    facts = [("Contents", d.contents, None), ("Usual roles", ", ".join(d.roles), None),
-             ("Modality", ", ".join(modality[m].label if m in modality else m for m in d.modality), None),
-             ("Official page", d.url, safe_url(d.url))]
+    facts = [
+        ("Contents", d.contents, None),
+        ("Usual roles", ", ".join(d.roles), None),
+        ("Modality", ", ".join(modality[m].label if m in modality else m for m in d.modality), None),
+        ("Official page", d.url, safe_url(d.url)),
+    ]
     if d.licence:
         facts.append(("Licence", d.licence, None))
     facts += _reference_facts(site, d.reference, here)
     ids = [pid for pid, p in site.cat.papers.items() if did in p.datasets]
     crumbs = [("Datasets", href(here, f"{GENERATED}/datasets/index.md"))]
-    body = render("listing.html.j2", title=d.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
-                  extra_links=[], rows=site.rows(here, site.sorted_papers(ids)), note="Papers that evaluate on this dataset.")
+    body = render(
+        "listing.html.j2",
+        title=d.name,
+        breadcrumbs=crumbs,
+        description="",
+        facts=facts,
+        children=[],
+        extra_links=[],
+        rows=site.rows(here, site.sorted_papers(ids)),
+        note="Papers that evaluate on this dataset.",
+    )
     return md_page(f"{d.name} (dataset)", body)
 
 
@@ -373,17 +428,31 @@ def _reference_facts(site: Site, ref, here: str) -> list:
 def render_metric(site: Site, mid: str) -> str:
     here = f"{GENERATED}/metrics/{mid}.md"
     m = site.cat.metrics[mid]
-    facts = [("Measures", m.measures, None), ("Definition", m.definition, None),
-             ("A stronger attack or closer match gives", f"{m.direction} values", None), ("Range", m.range, None)]
+    facts = [
+        ("Measures", m.measures, None),
+        ("Definition", m.definition, None),
+        ("A stronger attack or closer match gives", f"{m.direction} values", None),
+        ("Range", m.range, None),
+    ]
     facts += _reference_facts(site, m.reference, here)
     if m.implementation:
         module = m.implementation.split(".")[1]
-        facts.append(("Implementation", m.implementation,
-                      safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{module}.py")))
+        facts.append(
+            ("Implementation", m.implementation, safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{module}.py"))
+        )
     ids = [pid for pid, p in site.cat.papers.items() if mid in p.metrics]
     crumbs = [("Metrics", href(here, f"{GENERATED}/metrics/index.md"))]
-    body = render("listing.html.j2", title=m.name, breadcrumbs=crumbs, description="", facts=facts, children=[],
-                  extra_links=[], rows=site.rows(here, site.sorted_papers(ids)), note="Papers that report this metric.")
+    body = render(
+        "listing.html.j2",
+        title=m.name,
+        breadcrumbs=crumbs,
+        description="",
+        facts=facts,
+        children=[],
+        extra_links=[],
+        rows=site.rows(here, site.sorted_papers(ids)),
+        note="Papers that report this metric.",
+    )
     return md_page(f"{m.name} (metric)", body)
 
 
@@ -399,19 +468,38 @@ def render_record_index(site: Site, kind: str) -> str:
     here = f"{GENERATED}/{kind}/index.md"
     counts = _count_by(site, kind)
     if kind == "datasets":
-        rows = [(d.name, href(here, f"{GENERATED}/datasets/{i}.md"), [d.contents, ", ".join(d.roles), counts[i]])
-                for i, d in sorted(site.cat.datasets.items())]
-        headers, intro = ["Dataset", "Contents", "Usual roles", "Papers"], (
-            "Datasets used in model-inversion work, with their usual role: the target's private training data, "
-            "the attacker's public prior, evaluation, auxiliary data or benchmark.")
+        rows = [
+            (d.name, href(here, f"{GENERATED}/datasets/{i}.md"), [d.contents, ", ".join(d.roles), counts[i]])
+            for i, d in sorted(site.cat.datasets.items())
+        ]
+        headers, intro = (
+            ["Dataset", "Contents", "Usual roles", "Papers"],
+            (
+                "Datasets used in model-inversion work, with their usual role: the target's private training data, "
+                "the attacker's public prior, evaluation, auxiliary data or benchmark."
+            ),
+        )
     else:
-        rows = [(m.name, href(here, f"{GENERATED}/metrics/{i}.md"), [m.measures, m.direction, counts[i]])
-                for i, m in sorted(site.cat.metrics.items())]
-        headers, intro = ["Metric", "Measures", "Better attack is", "Papers"], (
-            "Metrics used to judge inversions: how close a reconstruction is to the private data, or how well an "
-            "attack identifies it.")
-    body = render("index_table.html.j2", title=kind.capitalize(), intro=intro, extra_links=[], headers=headers,
-                  numeric={"Papers"}, rows=rows)
+        rows = [
+            (m.name, href(here, f"{GENERATED}/metrics/{i}.md"), [m.measures, m.direction, counts[i]])
+            for i, m in sorted(site.cat.metrics.items())
+        ]
+        headers, intro = (
+            ["Metric", "Measures", "Better attack is", "Papers"],
+            (
+                "Metrics used to judge inversions: how close a reconstruction is to the private data, or how well an "
+                "attack identifies it."
+            ),
+        )
+    body = render(
+        "index_table.html.j2",
+        title=kind.capitalize(),
+        intro=intro,
+        extra_links=[],
+        headers=headers,
+        numeric={"Papers"},
+        rows=rows,
+    )
     return md_page(kind.capitalize(), body)
 
 
@@ -421,10 +509,13 @@ def render_module(site: Site, mod: refcode.Module) -> str:
     known = [pid for pid in named if pid in site.cat.papers]
     core = "\n\n# ...\n\n".join(mod.core)
     body = render(
-        "module.html.j2", mod=mod, breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
+        "module.html.j2",
+        mod=mod,
+        breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
         docstring_html=docstring_html(mod.docstring),
         source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
-        rows=site.rows(here, site.sorted_papers(known)), unknown_papers=sorted(named - set(known)),
+        rows=site.rows(here, site.sorted_papers(known)),
+        unknown_papers=sorted(named - set(known)),
         core_html=code_html(core, PythonLexer()) if core else "",
         results=result_rows(site, here, refcode.reference_results(site.root, mod.name)),
         results_page=href(here, RESULTS_PAGE),
@@ -448,15 +539,25 @@ def result_rows(site: Site, here: str, cells: list[dict]) -> list[tuple]:
         metric = site.cat.metrics.get(c["metric"])
         utility = ""
         if c.get("utility") is not None:
-            pair = [refcode.fmt(c["utility"])] + ([refcode.fmt(c["utility_undefended"])]
-                                                  if c.get("utility_undefended") is not None else [])
+            pair = [refcode.fmt(c["utility"])] + (
+                [refcode.fmt(c["utility_undefended"])] if c.get("utility_undefended") is not None else []
+            )
             utility = " / ".join(pair) + (f" ({c['utility_metric']})" if c.get("utility_metric") else "")
-        rows.append((
-            module(c["defense"], c["defense_module"]), (c["setting"], ""), module(c["attack"], c["attack_module"]),
-            (c.get("attacker") or "", ""),
-            (metric.name if metric else c["metric"], href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else ""),
-            (refcode.fmt(c["value"]), ""), (refcode.fmt(c["undefended"]), ""), (utility, ""),
-        ))
+        rows.append(
+            (
+                module(c["defense"], c["defense_module"]),
+                (c["setting"], ""),
+                module(c["attack"], c["attack_module"]),
+                (c.get("attacker") or "", ""),
+                (
+                    metric.name if metric else c["metric"],
+                    href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else "",
+                ),
+                (refcode.fmt(c["value"]), ""),
+                (refcode.fmt(c["undefended"]), ""),
+                (utility, ""),
+            )
+        )
     return rows
 
 
@@ -480,51 +581,94 @@ def render_results(site: Site) -> tuple[str, list[figures.Figure]]:
             metric = site.cat.metrics.get(c["metric"])
             utility = ""
             if c.get("utility") is not None:
-                utility = refcode.fmt(c["utility"]) + (f" / {refcode.fmt(c['utility_undefended'])}"
-                                                       if c.get("utility_undefended") is not None else "")
-            rows.append({
-                "defense": (c["defense"], module_link(c["defense_module"])), "setting": c["setting"],
-                "attack": (c["attack"], module_link(c["attack_module"])), "attacker": c.get("attacker") or "",
-                "metric": (metric.name if metric else c["metric"],
-                           href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else ""),
-                "direction": r.direction, "value": refcode.fmt(c["value"]), "undefended": refcode.fmt(c["undefended"]),
-                "reduction": r.reduction, "reduction_text": r.reduction_text,
-                "utility": utility, "utility_metric": c.get("utility_metric") or "", "utility_class": r.utility,
-                "utility_text": r.utility_text,
-                "papers": [(pid, href(here, paper_page(pid)), site.cat.papers[pid].title) for pid in r.papers],
-            })
+                utility = refcode.fmt(c["utility"]) + (
+                    f" / {refcode.fmt(c['utility_undefended'])}" if c.get("utility_undefended") is not None else ""
+                )
+            rows.append(
+                {
+                    "defense": (c["defense"], module_link(c["defense_module"])),
+                    "setting": c["setting"],
+                    "attack": (c["attack"], module_link(c["attack_module"])),
+                    "attacker": c.get("attacker") or "",
+                    "metric": (
+                        metric.name if metric else c["metric"],
+                        href(here, f"{GENERATED}/metrics/{c['metric']}.md") if metric else "",
+                    ),
+                    "direction": r.direction,
+                    "value": refcode.fmt(c["value"]),
+                    "undefended": refcode.fmt(c["undefended"]),
+                    "reduction": r.reduction,
+                    "reduction_text": r.reduction_text,
+                    "utility": utility,
+                    "utility_metric": c.get("utility_metric") or "",
+                    "utility_class": r.utility,
+                    "utility_text": r.utility_text,
+                    "papers": [(pid, href(here, paper_page(pid)), site.cat.papers[pid].title) for pid in r.papers],
+                }
+            )
         module = site.modules.get(fam.module)
-        sections.append({
-            "id": fam.module, "title": f"mi_ref.{fam.module}", "link": module_link(fam.module),
-            "summary": module.summary if module else "", "defenses": fam.defenses, "rows": rows,
-            "plot": {"src": href(here, f"{GENERATED}/reference/{fig.name}.svg"), "alt": fig.alt,
-                     "caption": fig.caption, "width": fig.width, "height": fig.height} if fig else None,
-            "grid": href(here, f"{GENERATED}/reference/{fam.module}.png") if fam.module in site.grids else "",
-        })
+        sections.append(
+            {
+                "id": fam.module,
+                "title": f"mi_ref.{fam.module}",
+                "link": module_link(fam.module),
+                "summary": module.summary if module else "",
+                "defenses": fam.defenses,
+                "rows": rows,
+                "plot": {
+                    "src": href(here, f"{GENERATED}/reference/{fig.name}.svg"),
+                    "alt": fig.alt,
+                    "caption": fig.caption,
+                    "width": fig.width,
+                    "height": fig.height,
+                }
+                if fig
+                else None,
+                "grid": href(here, f"{GENERATED}/reference/{fam.module}.png") if fam.module in site.grids else "",
+            }
+        )
     shown = {s["id"] for s in sections}
     # Grids of modules that are no defense family (an attack module's own grid) still get shown, at the end.
-    grids = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.png")) for name in site.grids
-             if name not in shown]
-    legend = {"reduction": [(k, *v) for k, v in results.REDUCTION_CLASSES.items()],
-              "utility": [(k, *v) for k, v in results.UTILITY_CLASSES.items() if k != "unknown"],
-              "strong": f"{100 * results.STRONG:.0f}%", "partial": f"{100 * results.PARTIAL:.0f}%",
-              "kept": f"{results.KEPT:g}", "some": f"{results.SOME_LOSS:g}"}
-    body = render("results.html.j2", breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
-                  sections=sections, grids=grids, legend=legend)
+    grids = [
+        (f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.png")) for name in site.grids if name not in shown
+    ]
+    legend = {
+        "reduction": [(k, *v) for k, v in results.REDUCTION_CLASSES.items()],
+        "utility": [(k, *v) for k, v in results.UTILITY_CLASSES.items() if k != "unknown"],
+        "strong": f"{100 * results.STRONG:.0f}%",
+        "partial": f"{100 * results.PARTIAL:.0f}%",
+        "kept": f"{results.KEPT:g}",
+        "some": f"{results.SOME_LOSS:g}",
+    }
+    body = render(
+        "results.html.j2",
+        breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
+        sections=sections,
+        grids=grids,
+        legend=legend,
+    )
     return md_page("Reference results", body, {"hide": ["navigation", "toc"]}), figs  # wide tables
 
 
 def render_module_index(site: Site) -> str:
     here = f"{GENERATED}/reference/index.md"
-    rows = [(f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.md"), [m.summary, len(m.papers)])
-            for name, m in site.modules.items()]
-    body = render("index_table.html.j2", title="Reference code",
-                  intro="Small, runnable PyTorch implementations of each attack and defense family on toy data "
-                        "(scikit-learn's 8x8 digits), readable in one sitting. Each page shows the module's idea, its "
-                        "core code straight from the file, how to run it and the papers it implements.",
-                  extra_links=[("Reference results: every attack against every defense", href(here, RESULTS_PAGE))]
-                  if site.has_results else [],
-                  headers=["Module", "Idea", "Papers"], numeric={"Papers"}, rows=rows)
+    rows = [
+        (f"mi_ref.{name}", href(here, f"{GENERATED}/reference/{name}.md"), [m.summary, len(m.papers)])
+        for name, m in site.modules.items()
+    ]
+    body = render(
+        "index_table.html.j2",
+        title="Reference code",
+        intro="Small, runnable PyTorch implementations of each attack and defense family on toy data "
+        "(scikit-learn's 8x8 digits), readable in one sitting. Each page shows the module's idea, its "
+        "core code straight from the file, how to run it and the papers it implements.",
+        extra_links=[("Reference results: every attack against every defense", href(here, RESULTS_PAGE))]
+        if site.has_results
+        else [],
+        headers=["Module", "Idea", "Papers"],
+        numeric={"Papers"},
+        rows=rows,
+    )
     return md_page("Reference code", body)
 
 
@@ -534,8 +678,9 @@ def recent(site: Site) -> list[Paper]:
 
 def render_whats_new(site: Site) -> str:
     here = f"{GENERATED}/whats-new.md"
-    body = render("whats_new.html.j2", rows=recent(site), feed=href(here, f"{GENERATED}/feed.xml"),
-                  prefix=_rows_prefix(here))
+    body = render(
+        "whats_new.html.j2", rows=recent(site), feed=href(here, f"{GENERATED}/feed.xml"), prefix=_rows_prefix(here)
+    )
     return md_page("What's new", body, SEARCH_EXCLUDE)
 
 
@@ -556,7 +701,9 @@ def render_feed(site: Site, site_url: str | None) -> bytes:
         return el
 
     def link(docs_path: str) -> str:
-        return (site_url.rstrip("/") + "/" + page_url(docs_path)) if site_url else href(f"{GENERATED}/feed.md", docs_path)
+        return (
+            (site_url.rstrip("/") + "/" + page_url(docs_path)) if site_url else href(f"{GENERATED}/feed.md", docs_path)
+        )
 
     sub(feed, "id", "urn:mi-catalogue:feed")
     sub(feed, "title", "Model inversion catalogue: new entries")
@@ -589,19 +736,25 @@ DOWNLOADS = {
 
 def render_downloads(site: Site, files: dict[str, str]) -> str:
     here = f"{GENERATED}/downloads/index.md"
-    rows = [(name, href(here, f"{GENERATED}/downloads/{name}"), what, _size(len(files[name].encode("utf-8"))))
-            for name, what in DOWNLOADS.items()]
+    rows = [
+        (name, href(here, f"{GENERATED}/downloads/{name}"), what, _size(len(files[name].encode("utf-8"))))
+        for name, what in DOWNLOADS.items()
+    ]
     per_term = []
     for facet in FACETS:
         terms = site.terms[facet]
-        items = [(terms[t].label, href(here, f"{GENERATED}/downloads/bibtex/{facet}/{t}.bib"), len(ids))
-                 for t, ids in site.term_papers[facet].items() if ids]
+        items = [
+            (terms[t].label, href(here, f"{GENERATED}/downloads/bibtex/{facet}/{t}.bib"), len(ids))
+            for t, ids in site.term_papers[facet].items()
+            if ids
+        ]
         if items:
             per_term.append((site.facet_label(facet), items))
     c = site.cat
     counts = f"{len(c.papers)} papers, {len(c.datasets)} datasets, {len(c.metrics)} metrics"
-    return md_page("Downloads", render("downloads.html.j2", files=rows, per_term=per_term, counts=counts),
-                   SEARCH_EXCLUDE)
+    return md_page(
+        "Downloads", render("downloads.html.j2", files=rows, per_term=per_term, counts=counts), SEARCH_EXCLUDE
+    )
 
 
 def render_home(site: Site, figs: list[figures.Figure]) -> str:
@@ -610,14 +763,26 @@ def render_home(site: Site, figs: list[figures.Figure]) -> str:
     papers = list(site.cat.papers.values())
     with_code = sum(1 for p in papers if p.code)
     stats = {
-        "papers": len(papers), "attacks": sum(p.kind == "attack" for p in papers),
+        "papers": len(papers),
+        "attacks": sum(p.kind == "attack" for p in papers),
         "defenses": sum(p.kind == "defense" for p in papers),
         "other": sum(p.kind not in ("attack", "defense") for p in papers),
-        "datasets": len(site.cat.datasets), "metrics": len(site.cat.metrics), "modules": len(site.modules),
-        "with_code": with_code, "code_share": f"{100 * with_code / len(papers):.0f}%" if papers else "0%",
+        "datasets": len(site.cat.datasets),
+        "metrics": len(site.cat.metrics),
+        "modules": len(site.modules),
+        "with_code": with_code,
+        "code_share": f"{100 * with_code / len(papers):.0f}%" if papers else "0%",
     }
-    shown = [{"src": href(here, f"{GENERATED}/figures/{f.name}.svg"), "alt": f.alt, "caption": f.caption,
-              "width": f.width, "height": f.height} for f in figs]
+    shown = [
+        {
+            "src": href(here, f"{GENERATED}/figures/{f.name}.svg"),
+            "alt": f.alt,
+            "caption": f.caption,
+            "width": f.width,
+            "height": f.height,
+        }
+        for f in figs
+    ]
     matrix = figures.modality_setting_matrix(site.cat, href(here, "explore.md"))
     return _guard(render("home.html.j2", stats=stats, figures=shown, matrix=matrix))
 
@@ -638,8 +803,9 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
         raise ValueError(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`")
     config = read_config(root)
     bib = export.bibtex_entries(cat)
-    site = Site(cat, root, config["repo_url"], bib, refcode.read_modules(root),
-                {f: export.term_papers(cat, f) for f in FACETS})
+    site = Site(
+        cat, root, config["repo_url"], bib, refcode.read_modules(root), {f: export.term_papers(cat, f) for f in FACETS}
+    )
     out: dict[str, str | bytes] = {}
 
     def put(docs_path: str, content: str | bytes) -> None:

@@ -39,7 +39,9 @@ class Module:
 
 def _papers(tree: ast.Module, path: Path) -> tuple[str, ...]:
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         if any(isinstance(t, ast.Name) and t.id == "PAPERS" for t in targets) and node.value is not None:
             try:
                 value = ast.literal_eval(node.value)
@@ -84,8 +86,11 @@ def read_modules(root: Path) -> dict[str, Module]:
     folder = root / "mi_ref"
     if not folder.is_dir():
         return {}
-    return {p.stem: read_module(p) for p in sorted(folder.glob("*.py"))
-            if p.stem not in NOT_A_FAMILY and not p.stem.startswith(("_", "bench", "test"))}
+    return {
+        p.stem: read_module(p)
+        for p in sorted(folder.glob("*.py"))
+        if p.stem not in NOT_A_FAMILY and not p.stem.startswith(("_", "bench", "test"))
+    }
 
 
 # The reference results: the attack x defense matrix written by `python -m mi_ref.bench` (its shape is
@@ -103,11 +108,14 @@ def matrix_cells(root: Path) -> list[dict]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ModuleError(f"{path}: cannot read the reference results ({exc}); rerun `python -m mi_ref.bench`") from None
+        raise ModuleError(
+            f"{path}: cannot read the reference results ({exc}); rerun `python -m mi_ref.bench`"
+        ) from None
     version = data.get("format_version") if isinstance(data, dict) else None
     if version != MATRIX_VERSION:
-        raise ModuleError(f"{path}: format_version {version!r} is not {MATRIX_VERSION}; "
-                          "update tools/site/refcode.py to the new shape")
+        raise ModuleError(
+            f"{path}: format_version {version!r} is not {MATRIX_VERSION}; update tools/site/refcode.py to the new shape"
+        )
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise ModuleError(f"{path}: 'cells' must be a list")

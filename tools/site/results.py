@@ -95,9 +95,16 @@ def families(cells: list[dict], cat: Catalog) -> list[Family]:
         direction = metric.direction if metric else "higher"
         kept = leakage_kept(c["value"], c["undefended"], direction)
         ids = list(dict.fromkeys([*c.get("defense_papers", []), *c.get("attack_papers", [])]))
-        fam.rows.append(Row(c, direction, kept, reduction_class(kept),
-                            utility_class(c.get("utility"), c.get("utility_undefended")),
-                            [pid for pid in ids if pid in cat.papers]))
+        fam.rows.append(
+            Row(
+                c,
+                direction,
+                kept,
+                reduction_class(kept),
+                utility_class(c.get("utility"), c.get("utility_undefended")),
+                [pid for pid in ids if pid in cat.papers],
+            )
+        )
     return list(out.values())
 
 
@@ -116,17 +123,24 @@ def plot(fam: Family) -> figures.Figure | None:
     for r in rows:
         c = r.cell
         who = f"{c['attack']} ({c['attacker']})" if c.get("attacker") else c["attack"]
-        points.append(figures.Point(
-            c["utility"], 100 * r.kept, fam.defenses.index(c["defense"]),
-            f"{c['defense']}, {c['setting']}, vs {who}: "
-            f"{c['utility_metric'] or 'utility'} {refcode.fmt(c['utility'])}, "
-            f"{c['metric']} {refcode.fmt(c['value'])} of {refcode.fmt(c['undefended'])} undefended "
-            f"({100 * r.kept:.0f}%)"))
+        points.append(
+            figures.Point(
+                c["utility"],
+                100 * r.kept,
+                fam.defenses.index(c["defense"]),
+                f"{c['defense']}, {c['setting']}, vs {who}: "
+                f"{c['utility_metric'] or 'utility'} {refcode.fmt(c['utility'])}, "
+                f"{c['metric']} {refcode.fmt(c['value'])} of {refcode.fmt(c['undefended'])} undefended "
+                f"({100 * r.kept:.0f}%)",
+            )
+        )
         key = (c["attack"], c.get("utility_undefended"))
         if c.get("utility_undefended") is not None and key not in seen:
             seen.add(key)
-            tip = (f"no defense vs {c['attack']}: {c['utility_metric'] or 'utility'} "
-                   f"{refcode.fmt(c['utility_undefended'])}, {c['metric']} {refcode.fmt(c['undefended'])}")
+            tip = (
+                f"no defense vs {c['attack']}: {c['utility_metric'] or 'utility'} "
+                f"{refcode.fmt(c['utility_undefended'])}, {c['metric']} {refcode.fmt(c['undefended'])}"
+            )
             marks.append(figures.Point(c["utility_undefended"], 100, -1, tip))
     metrics = sorted({r.cell["utility_metric"] for r in rows if r.cell.get("utility_metric")})
     top = max([100.0, *(p.y for p in points)])
@@ -134,8 +148,15 @@ def plot(fam: Family) -> figures.Figure | None:
     lowest = min(p.x for p in points + marks)
     left = next(x for x in (0.9, 0.8, 0.5, 0.0) if x <= lowest)
     return figures.scatter(
-        f"results-{fam.module}", f"Utility against leakage: mi_ref.{fam.module}",
+        f"results-{fam.module}",
+        f"Utility against leakage: mi_ref.{fam.module}",
         f"mi_ref.{fam.module}: each defense setting's utility against the attack's success, as a share of its "
         "success without the defense (hollow squares: no defense).",
-        "Utility: " + (", ".join(metrics) or "not named"), "Attack success, % of undefended", fam.defenses,
-        points, marks, (left, 1.0), (0.0, 25 * -(-top // 25)))
+        "Utility: " + (", ".join(metrics) or "not named"),
+        "Attack success, % of undefended",
+        fam.defenses,
+        points,
+        marks,
+        (left, 1.0),
+        (0.0, 25 * -(-top // 25)),
+    )
