@@ -212,7 +212,10 @@ def cells_regularisers(r: Result) -> list[dict]:
                  base["attack-acc-top1"], "test-acc", row["test-acc"], base["test-acc"],
                  **{"knn-dist": row["knn-dist"], "knn-dist undefended": base["knn-dist"],
                     "attack-acc-top1 (full search)": row["attack-acc-top1-full"],
-                    "attack-acc-top1 (short search)": row["attack-acc-top1-short"]})
+                    "attack-acc-top1 (short search)": row["attack-acc-top1-short"],
+                    "attack-acc-top1 (selection only)": row["attack-acc-top1-select"],
+                    "attack-acc-top1 (GMI protocol: best of 5 random starts)": row["attack-acc-top1-gmi"],
+                    "attack-acc-top1 (one random start)": row["attack-acc-top1-one-start"]})
         )  # fmt: skip
     return out
 

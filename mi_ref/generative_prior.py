@@ -167,7 +167,17 @@ def gmi_search(
     target: nn.Module, generator: Generator, classes: torch.Tensor, cfg: Config, gen: torch.Generator
 ) -> torch.Tensor:
     """Latents (N, d) minimising identity loss + prior loss, started from the selected ones."""
-    z = select_latents(target, generator, classes, cfg.pool, gen).requires_grad_(True)
+    return descend(target, generator, classes, select_latents(target, generator, classes, cfg.pool, gen), cfg)
+
+
+def descend(
+    target: nn.Module, generator: Generator, classes: torch.Tensor, start: torch.Tensor, cfg: Config
+) -> torch.Tensor:
+    """GMI's search proper: `cfg.steps` Adam steps on identity + prior loss from the latents `start` (N, d).
+
+    Started from prior draws (no selection), this is the attack as GMI published it: one random start
+    per reconstruction, accuracy averaged over them."""
+    z = start.clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=cfg.lr)
     for _ in range(cfg.steps):
         identity = F.cross_entropy(target(generator(z)), classes, reduction="sum")  # sum over N images

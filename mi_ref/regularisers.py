@@ -19,24 +19,33 @@ that its confidence says less about what class-$y$ inputs look like:
 
 Attack success is GMI's attack accuracy (the evaluation model recognises the class in the
 reconstruction); utility is the target's test accuracy. The attacker is the same for every target
-and uses it white-box; GMI is run with a short and a full search budget, because a defense that only
-slows the search is not a defense against a patient attacker, and against a defended target the
-short search sometimes does better. The reported attack accuracy is the better of the two (an
-upper bound: a real attacker would have to pick without the evaluation model).
+and uses it white-box. Five attackers, from weak to strong, are measured against every target:
+
+- *one start*: GMI's search from one prior draw per reconstruction;
+- *GMI*: the protocol of GMI's published code: five random starts, keeping per reconstruction the
+  one the target rates highest (the attacker needs no evaluation model to pick);
+- *select*: PPA-style selection only: of 2,000 prior draws, the ones the target is surest about;
+- *short* and *full*: selection followed by 20 or 200 search steps. A defense that only slows the
+  search is not a defense against a patient attacker, and against a defended target the short
+  search sometimes does better.
+
+The headline attack accuracy is the best of the five (an upper bound on what leaks).
 
 What we measure (pinned by `tests/test_mi_ref_regularisers.py`): no regulariser that keeps test
-accuracy at or above 0.95 brings GMI's attack accuracy to 0.6 here: BiDO's best such setting
-(15:20) lowers the full search to about 0.76, but the 20-step search still reaches about 0.98, and
-BiDO more than doubles the KNN distance. A sweep of about 70 BiDO trainings (seed 0: lambda_x,
-lambda_y, one or both layers, 60-200 epochs, batches of 32-128, raw and normalised HSIC) found no
-setting at accuracy >= 0.95 below 0.9; the best usable one (20:25, batches of 32) brings the full
-search to 0.52 but the short one stays at 0.90. The reason is GMI's first step: picking, from
-2,000 generator samples, the five the target is most sure are class $y$ already scores 0.94-1.0
-with no search at all, because any target that is 95% accurate on real digits agrees with the
-evaluation model on about 80% of generated ones. MID at a usable beta neither stops nor slows GMI.
-The one setting that stops GMI (BiDO 20:10) ruins the classifier. Negative smoothing (alpha -0.05)
-lowers attack accuracy only a little (about 0.86) for about 13 points of accuracy; positive smoothing
-brings reconstructions closer to the private samples.
+accuracy at or above 0.95 brings the best attacker's accuracy to 0.6 here. BiDO's best such setting
+(15:20, 0.952 accuracy) does bring the one-start attack from 0.78 to 0.52, the issue's margin, and
+lowers the full search to 0.76 and GMI's five-start protocol to 0.90; but selection alone still
+scores 0.98. The reason is a property of this world, not of BiDO: with ten classes and a public
+generator of the same classes, any target that is 95% accurate on real digits agrees with the
+evaluation model on most generated ones, so picking the generated samples it is surest about
+already wins, with no search to disturb. One-start results are also fragile: MID at beta 0.1,
+which neither stops nor slows the stronger attackers, moves them from 0.78 to 0.56. A sweep of about 70 BiDO trainings
+(seed 0: lambda_x, lambda_y, one or both layers, 60-200 epochs, batches of 32-128, raw and
+normalised HSIC) found no setting at accuracy >= 0.95 whose best attacker falls below 0.9. BiDO
+more than doubles the KNN distance (reconstructions move away from the private samples). The one
+setting that stops every attacker (BiDO 20:10) ruins the classifier. Negative smoothing (alpha
+-0.05) lowers attack accuracy only a little (about 0.86) for about 13 points of accuracy; positive
+smoothing brings reconstructions closer to the private samples.
 
 How this differs from the papers:
 
@@ -212,6 +221,24 @@ def run(cfg: Config) -> Result:
         with torch.no_grad():
             return generator(z).numpy()
 
+    def random_starts(model: nn.Module, starts: int) -> np.ndarray:
+        """GMI as published: search from prior draws; per reconstruction keep the start the target rates best."""
+        gmi_cfg = generative_prior.Config(seed=cfg.seed, per_class=cfg.per_class, steps=cfg.steps)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        best_z, best_conf = None, None
+        for _ in range(starts):
+            start = torch.randn(len(classes), generative_prior.LATENT_DIM, generator=gen)
+            z = generative_prior.descend(model, generator, classes, start, gmi_cfg)
+            with torch.no_grad():
+                conf = F.softmax(model(generator(z)), dim=1)[torch.arange(len(classes)), classes]  # (N,)
+            if best_z is None:
+                best_z, best_conf = z, conf
+            else:
+                better = conf > best_conf
+                best_z[better], best_conf = z[better], torch.maximum(conf, best_conf)
+        with torch.no_grad():
+            return generator(best_z).numpy()
+
     targets: dict[str, nn.Module] = {"none": world.target}
     for beta in parse_levels(cfg.mid_betas, "mid_betas", 0, 100):
         targets[f"MID beta={beta:g}"] = train_defended(
@@ -230,12 +257,16 @@ def run(cfg: Config) -> Result:
     labels = classes.numpy()
     for name, model in targets.items():
         full = attack(model, cfg.steps)
-        acc_full = metrics.attack_acc_top1(world.evaluator, full, labels)
-        acc_short = metrics.attack_acc_top1(world.evaluator, attack(model, cfg.short_steps), labels)
+        acc = {
+            "attack-acc-top1-full": metrics.attack_acc_top1(world.evaluator, full, labels),
+            "attack-acc-top1-short": metrics.attack_acc_top1(world.evaluator, attack(model, cfg.short_steps), labels),
+            "attack-acc-top1-select": metrics.attack_acc_top1(world.evaluator, attack(model, 0), labels),
+            "attack-acc-top1-one-start": metrics.attack_acc_top1(world.evaluator, random_starts(model, 1), labels),
+            "attack-acc-top1-gmi": metrics.attack_acc_top1(world.evaluator, random_starts(model, 5), labels),
+        }
         rows[name] = {
-            "attack-acc-top1": max(acc_full, acc_short),  # the better budget: an upper bound on leakage
-            "attack-acc-top1-full": acc_full,
-            "attack-acc-top1-short": acc_short,
+            "attack-acc-top1": max(acc.values()),  # the best attacker: an upper bound on leakage
+            **acc,
             "knn-dist": metrics.knn_dist(world.evaluator, full, labels, world.x_private, world.y_private),
             "test-acc": accuracy(model, world.x_private_test, world.y_private_test),
         }

@@ -22,18 +22,27 @@ def test_gmi_inverts_the_undefended_target(rows):
 
 
 @pytest.mark.slow
-def test_bido_at_usable_accuracy_does_not_reach_the_issue_margin(rows):
-    # Issue 9 asks for GMI attack accuracy <= 0.6 at test accuracy >= 0.95. In our setting (ten digit
-    # classes, a public generator of the same classes) it does not hold; pinned, and reported. A sweep
-    # of ~70 BiDO trainings (weights, layers, 60-200 epochs, batches 32-128, raw and normalised HSIC)
-    # found none at accuracy >= 0.95 below 0.90 (best: 20:25, batches of 32: full 0.52, short 0.90):
-    # GMI's pool selection alone, with no search step, already scores 0.94-1.0 (module docstring).
+def test_bido_at_usable_accuracy_meets_the_issue_margin_only_against_a_one_start_attacker(rows):
+    # Issue 9 asks for GMI attack accuracy <= 0.6 at test accuracy >= 0.95. BiDO meets it against GMI
+    # searching from one random start per reconstruction...
     usable = {k: v for k, v in rows.items() if k.startswith("BiDO") and v["test-acc"] >= 0.95}
     assert usable, "no BiDO setting keeps test accuracy >= 0.95"
-    assert all(v["attack-acc-top1"] > 0.6 for v in usable.values())
-    # What BiDO does achieve: reconstructions move away from the private samples (KNN distance)...
+    assert rows["none"]["attack-acc-top1-one-start"] >= 0.75
+    assert min(v["attack-acc-top1-one-start"] for v in usable.values()) <= 0.6
+    # ...but not against GMI's own published protocol (best of five starts, picked by the target)...
+    assert all(v["attack-acc-top1-gmi"] > 0.6 for v in usable.values())
+    # ...nor against selection: in this world (ten digit classes, a public generator of the same
+    # classes) keeping the generated samples a 95%-accurate target is surest about already wins, for
+    # every usable target, defended or not. That bounds what any training regulariser can do here.
+    for name, row in rows.items():
+        if row["test-acc"] >= 0.95:
+            assert row["attack-acc-top1-select"] >= 0.9, name
+    # A one-start result is fragile: MID at beta 0.1, which does not slow the stronger attackers,
+    # moves it almost as much as BiDO.
+    assert rows["MID beta=0.1"]["attack-acc-top1-one-start"] <= rows["none"]["attack-acc-top1-one-start"] - 0.15
+    # What BiDO does achieve against the strong attackers: reconstructions move away from the private
+    # samples (KNN distance), and its best usable setting slows the full search.
     assert max(v["knn-dist"] for v in usable.values()) >= 1.5 * rows["none"]["knn-dist"]
-    # ...and its best usable setting slows the full search, which the short search sidesteps.
     assert min(v["attack-acc-top1-full"] for v in usable.values()) <= 0.85
 
 
