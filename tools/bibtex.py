@@ -23,9 +23,10 @@ from tools.models import Paper, Venue
 
 # Every special character (not only non-ASCII) becomes a LaTeX command, each wrapped in braces so
 # that "{\"u}" cannot merge with the letters around it. A straight double quote stays one (pylatexenc
-# would turn it into closing quotes, changing the title).
+# would turn it into closing quotes, changing the title). The multiplication sign ("100x Faster")
+# goes to math mode: pylatexenc's \texttimes needs textcomp and most BibTeX readers do not decode it.
 _ENCODER = UnicodeToLatexEncoder(
-    conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '"'}), "defaults"],
+    conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '"', ord("×"): r"$\times$"}), "defaults"],
     non_ascii_only=False,
     replacement_latex_protection="braces-all",
     unknown_char_policy="keep",
