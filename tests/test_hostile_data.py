@@ -177,4 +177,5 @@ def test_any_field_value_gives_clear_problems_or_valid(tmp_path_factory, field: 
         assert PROBLEM_LINE.match(str(problem)), str(problem)
     if not cat.problems:
         paper = cat.papers["doe2021example"]
-        assert "<" not in paper.title + paper.tldr or not re.search(r"<\s*/?\s*[a-zA-Z!?]", paper.title + paper.tldr)
+        text = paper.title + (paper.tldr or "")
+        assert "<" not in text or not re.search(r"<\s*/?\s*[a-zA-Z!?]", text)

@@ -135,6 +135,27 @@ def test_hostile_text_is_escaped_even_past_the_validator(catalog_root):
     ET.fromstring(files["feed.xml"])  # still well-formed XML
 
 
+def test_an_entry_with_unverified_facts_says_so(catalog_root):
+    cat = load_catalog(catalog_root)
+    known = cat.papers["doe2021example"]
+    cat.papers["doe2021example"] = known.model_copy(
+        update={"authors": [], "tldr": None, "unverified": ["authors", "tldr"]}
+    )
+    files = pages.render_site(cat, catalog_root)
+    page = files["papers/doe2021example.md"]
+    assert "Authors not yet verified" in page and "Incomplete entry" in page
+    assert "confirms the author list or what the paper does" in page
+    assert 'class="mi-tldr"' not in page and "author =" not in page
+    assert "[authors not verified] (2021). An Example Attack on Example Models. CVPR." in page
+    entry = ET.fromstring(files["feed.xml"]).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry.find("{http://www.w3.org/2005/Atom}author") is None  # the feed's own author stands in
+    assert entry.find("{http://www.w3.org/2005/Atom}summary") is None
+    # A complete entry shows none of this.
+    cat.papers["doe2021example"] = known
+    page = pages.render_site(cat, catalog_root)["papers/doe2021example.md"]
+    assert "Incomplete entry" not in page and "Jane Doe, John Roe" in page
+
+
 def test_docstrings_render_markdown_without_raw_html():
     html = pages.docstring_html(
         "Idea: **bold** and `code` with $x_i^2$.\n\n<script>alert(1)</script>\n\n1. one\n2. two"

@@ -51,10 +51,8 @@ def paper_entry(paper: Paper, venue: Venue | None) -> model.Entry:
     """The BibTeX entry of one paper (fields in the usual reading order)."""
     venue_type = venue.type if venue else "preprint"
     entry_type = ENTRY_TYPES[venue_type]
-    fields = [
-        ("author", " and ".join(latex(name) for name in paper.authors)),
-        ("title", "{" + latex(paper.title) + "}"),
-    ]
+    fields = [("author", " and ".join(latex(name) for name in paper.authors))] if paper.authors else []
+    fields.append(("title", "{" + latex(paper.title) + "}"))
     if venue is not None and venue_type in ("conference", "workshop", "book"):
         fields.append(("booktitle", latex(venue.name)))
     elif venue is not None and venue_type == "journal":

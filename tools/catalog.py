@@ -306,6 +306,26 @@ def _check_paper_refs(cat: Catalog, rel: str, get) -> None:
     _check_refs(cat, rel, "listed_in", get("listed_in"), cat.lists, "list (catalog/lists.yaml)")
 
 
+def _check_unverified(cat: Catalog, rel: str, paper: Paper) -> None:
+    """`authors` and `tldr` are required unless `unverified` names them; and it names only what is missing."""
+    for name, what in (("authors", "the author list"), ("tldr", "a tldr in your own words")):
+        present = bool(getattr(paper, name))
+        if not present and name not in paper.unverified:
+            cat.add(
+                rel,
+                cat.line(rel, (name,)),
+                name,
+                f"missing: add {what}; if no source confirms it, add `unverified: [{name}]` instead",
+            )
+        elif present and name in paper.unverified:
+            cat.add(
+                rel,
+                cat.line(rel, ("unverified",)),
+                "unverified",
+                f"{name!r} is listed as unverified but the entry has it: remove {name!r} from unverified",
+            )
+
+
 def _check_cross_references(cat: Catalog) -> None:
     terms = cat.terms
     modules: dict[str, set[str] | None] = {}
@@ -346,6 +366,7 @@ def _check_cross_references(cat: Catalog) -> None:
                 "attack_family",
                 "an attack paper needs at least one attack_family term",
             )
+        _check_unverified(cat, rel, paper)
     # A paper that failed its per-file checks still gets its references checked, so one run reports
     # every problem (a bad venue is not hidden behind a bad year). Only well-typed values are checked.
     for rel, data in cat._invalid_papers.items():

@@ -112,10 +112,11 @@ def csl_item(paper: Paper, venue: Venue | None) -> dict:
         "id": paper.id,
         "type": CSL_TYPES[venue.type if venue else "preprint"],
         "title": paper.title,
-        "author": [split_name(a) for a in paper.authors],
         "issued": {"date-parts": [[paper.year]]},
         "URL": paper.url,
     }
+    if paper.authors:  # CSL readers treat a missing author as unknown; an empty list would read as "none"
+        item["author"] = [split_name(a) for a in paper.authors]
     if venue is not None and venue.type == "preprint":
         item["publisher"] = venue.name
     elif venue is not None:

@@ -110,6 +110,9 @@ class Record(BaseModel):
 
 
 Kind = Literal["attack", "defense", "survey", "benchmark", "tool", "analysis"]
+Unverifiable = Literal["authors", "tldr"]
+"""Required paper fields an entry may leave out, saying so in `unverified`, when no source confirms them:
+an entry with a missing author list is more use than no entry, and a guessed one is worse than both."""
 
 
 class Paper(Record):
@@ -120,8 +123,10 @@ class Paper(Record):
         "lowercase, e.g. 'zhang2020gmi'.",
     )
     title: Line = Field(description="Title as published, in its original casing.")
-    authors: Annotated[list[Line], Field(min_length=1)] = Field(
-        description="Full author names in publication order, 'Given Family' (e.g. 'Yuheng Zhang')."
+    authors: list[Line] = Field(
+        default_factory=list,
+        description="Full author names in publication order, 'Given Family' (e.g. 'Yuheng Zhang'). "
+        "Left out only when no source confirms them, with 'authors' in `unverified`.",
     )
     year: int = Field(ge=1990, le=2100, description="Year of the version cited (peer-reviewed if any).")
     venue: Ref = Field(description="Venue ID from catalog/venues.yaml; 'arxiv' for preprints.")
@@ -149,9 +154,15 @@ class Paper(Record):
     listed_in: TermList = Field(
         default_factory=list, description="Public paper lists that mention this paper (IDs from catalog/lists.yaml)."
     )
-    tldr: Text = Field(
-        max_length=600,
-        description="One to three sentences in our own words: what it does and finds. Never an abstract.",
+    tldr: Annotated[Text, Field(max_length=600)] | None = Field(
+        default=None,
+        description="One to three sentences in our own words: what it does and finds. Never an abstract. "
+        "Left out only when no source gives what the paper does, with 'tldr' in `unverified`.",
+    )
+    unverified: Annotated[list[Unverifiable], AfterValidator(_unique)] = Field(
+        default_factory=list,
+        description="Required facts deliberately left out because no reachable source confirms them yet "
+        "(the entry's other facts are checked). The site marks the gap and asks for a source.",
     )
     added: dt.date = Field(description="Date the entry was added to the catalogue (YYYY-MM-DD).")
 

@@ -11,6 +11,8 @@ from tools.catalog import Catalog
 from tools.models import FACETS
 
 OPTIONAL_FIELDS = (
+    "authors",  # required, but left out (with `unverified`) where no source confirms them
+    "tldr",
     "doi",
     "arxiv",
     "code",

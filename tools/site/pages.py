@@ -210,10 +210,17 @@ class Site:
         return [t for t, v in self.terms[facet].items() if v.parent == term]
 
 
+GAPS = {"authors": "the author list", "tldr": "what the paper does (so it has no summary yet)"}
+"""How a paper page names the facts its entry leaves `unverified`."""
+
+
 def cite_as(paper: Paper, site: Site) -> str:
     """A plain-text reference: authors, year, title, venue, DOI or arXiv."""
     venue = site.cat.venues.get(paper.venue)
-    authors = ", ".join(paper.authors[:-1]) + (" and " if len(paper.authors) > 1 else "") + paper.authors[-1]
+    if not paper.authors:
+        authors = "[authors not verified]"
+    else:
+        authors = ", ".join(paper.authors[:-1]) + (" and " if len(paper.authors) > 1 else "") + paper.authors[-1]
     where = "arXiv preprint" if paper.venue == "arxiv" else (venue.short if venue else paper.venue)
     text = f"{authors} ({paper.year}). {paper.title.rstrip('.')}. {where}."
     if paper.doi:
@@ -264,6 +271,7 @@ def render_paper(site: Site, paper: Paper) -> str:
         implementation=implementation,
         listed_in=listed,
         cite_as=cite_as(paper, site),
+        gaps=" or ".join(GAPS[name] for name in paper.unverified),
         bibtex=Markup("\n").join(site.bibtex[paper.id].rstrip("\n").split("\n")),
         edit_url=safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{paper.id}.yaml"),
         conventions=href(here, "conventions.md"),
@@ -716,8 +724,10 @@ def render_feed(site: Site, site_url: str | None) -> bytes:
         sub(entry, "title", p.title)
         sub(entry, "updated", f"{p.added.isoformat()}T00:00:00Z")
         sub(entry, "link", href=link(paper_page(p.id)))
-        sub(sub(entry, "author"), "name", ", ".join(p.authors))
-        sub(entry, "summary", p.tldr)
+        if p.authors:  # without them the entry inherits the feed's author, as Atom allows
+            sub(sub(entry, "author"), "name", ", ".join(p.authors))
+        if p.tldr:
+            sub(entry, "summary", p.tldr)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
