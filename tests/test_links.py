@@ -306,3 +306,9 @@ def test_resolver_redirects_are_expected() -> None:
     moved = links.LinkChecker._classify("http://example.org/a", 200, "https://example.org/a?utm_medium=email")
     assert (moved.kind, moved.final_url) == ("redirect", "https://example.org/a")
     assert links.LinkChecker._classify("https://example.org/a/", 200, "https://example.org/a").kind == "ok"
+
+
+def test_real_catalogue_links_are_landing_pages(capsys) -> None:
+    # The same syntax check contributors get in CI, on every committed record: no PDFs, versioned
+    # copies or tracking parameters where a clean landing page exists.
+    assert main(["links", "--offline"]) == 0, capsys.readouterr().out
