@@ -42,7 +42,14 @@ def test_a_page_for_every_record(real):
         assert f"metrics/{mid}.md" in files
     for name in refcode.read_modules(REPO):
         assert f"reference/{name}.md" in files
-    for name in ("explore.json", "feed.xml", "whats-new.md", "downloads/index.md", "_snippets/home.html"):
+    for name in (
+        "explore.json",
+        "feed.xml",
+        "whats-new.md",
+        "help-wanted.md",
+        "downloads/index.md",
+        "_snippets/home.html",
+    ):
         assert name in files
 
 
@@ -147,6 +154,10 @@ def test_an_entry_with_unverified_facts_says_so(catalog_root):
     assert "confirms the author list or what the paper does" in page
     assert 'class="mi-tldr"' not in page and "author =" not in page
     assert "[authors not verified] (2021). An Example Attack on Example Models. CVPR." in page
+    assert 'mi-incomplete">incomplete' in page
+    wanted = files["help-wanted.md"]
+    assert 'href="papers/doe2021example.html">An Example Attack on Example Models</a>' in wanted
+    assert "<td>CVPR</td><td>authors, summary</td>" in wanted
     entry = ET.fromstring(files["feed.xml"]).find("{http://www.w3.org/2005/Atom}entry")
     assert entry.find("{http://www.w3.org/2005/Atom}author") is None  # the feed's own author stands in
     assert entry.find("{http://www.w3.org/2005/Atom}summary") is None
@@ -154,6 +165,7 @@ def test_an_entry_with_unverified_facts_says_so(catalog_root):
     cat.papers["doe2021example"] = known
     page = pages.render_site(cat, catalog_root)["papers/doe2021example.md"]
     assert "Incomplete entry" not in page and "Jane Doe, John Roe" in page
+    assert "doe2021example" not in pages.render_site(cat, catalog_root)["help-wanted.md"]
 
 
 def test_docstrings_render_markdown_without_raw_html():
@@ -303,3 +315,12 @@ def test_no_torch_import_in_tools():
     for path in (REPO / "tools").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import torch|from torch)", text, re.MULTILINE), path
+
+
+def test_help_wanted_lists_exactly_the_incomplete_entries(real):
+    cat, files = real
+    page = files["help-wanted.md"]
+    listed = set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', page))
+    assert listed == {pid for pid, p in cat.papers.items() if p.unverified}
+    for pid in listed:
+        assert f"https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/{pid}.yaml" in page

@@ -692,6 +692,29 @@ def render_whats_new(site: Site) -> str:
     return md_page("What's new", body, SEARCH_EXCLUDE)
 
 
+def render_help_wanted(site: Site) -> str:
+    """The entries whose `unverified` facts a contributor could supply, oldest papers first."""
+    here = f"{GENERATED}/help-wanted.md"
+    papers = sorted((p for p in site.cat.papers.values() if p.unverified), key=lambda p: (p.year, p.id))
+    rows = [
+        (
+            p,
+            site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue,
+            ", ".join({"authors": "authors", "tldr": "summary"}[u] for u in p.unverified),
+            safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml"),
+        )
+        for p in papers
+    ]
+    body = render(
+        "help_wanted.html.j2",
+        rows=rows,
+        prefix=_rows_prefix(here),
+        no_datasets=sum(1 for p in site.cat.papers.values() if not p.datasets),
+        no_metrics=sum(1 for p in site.cat.papers.values() if not p.metrics),
+    )
+    return md_page("Help wanted", body, SEARCH_EXCLUDE)
+
+
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -843,6 +866,7 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
     for mod in site.modules.values():
         put(f"{GENERATED}/reference/{mod.name}.md", render_module(site, mod))
     put(f"{GENERATED}/whats-new.md", render_whats_new(site))
+    put(f"{GENERATED}/help-wanted.md", render_help_wanted(site))
     put(f"{GENERATED}/feed.xml", render_feed(site, config["site_url"]))
     downloads = export.render_exports(cat, bib)
     for name, text in downloads.items():
