@@ -209,7 +209,7 @@ def test_written_file_passes_validate_once_filled(catalog_root: Path, fixture: s
     unfilled = [str(p) for p in load_catalog(catalog_root).problems]
     for pid in EXPECTED[fixture]:  # as written, validate names exactly what is left to do
         assert f"catalog/papers/{pid}.yaml:2: kind: required field is missing" in unfilled
-        assert f"catalog/papers/{pid}.yaml:2: tldr: required field is missing" in unfilled
+        assert any(p.startswith(f"catalog/papers/{pid}.yaml:2: tldr: required field is missing") for p in unfilled)
     for pid in EXPECTED[fixture]:
         path = catalog_root / "catalog" / "papers" / f"{pid}.yaml"
         path.write_text(_fill(path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -462,7 +462,7 @@ def test_any_field_text_gives_a_clear_error_or_a_valid_entry(title: str, author:
             problems = [p for p in load_catalog(root).problems if p.path == f"catalog/papers/{written[0]}.yaml"]
             # Every field `add` filled is valid: only the fields left for a person are reported.
             assert {p.field for p in problems} <= _STILL_TO_FILL, problems
-            assert all(p.message == "required field is missing" for p in problems)
+            assert all(p.message.startswith("required field is missing") for p in problems)
         else:
             assert err.startswith("error: ") and "nothing was written" in err
             assert written == []

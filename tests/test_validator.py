@@ -49,7 +49,7 @@ BROKEN = [
         "tldr: A made-up paper used to test the validator.\n",
         "",
         "tldr",
-        "add a tldr in your own words; if no source confirms it, add `unverified: [tldr]` instead",
+        "required field is missing: add a tldr in your own words, or, if no source confirms it, `unverified: [tldr]`",
         1,
     ),
     (
@@ -58,7 +58,7 @@ BROKEN = [
         "authors:\n  - Jane Doe\n  - John Roe\n",
         "",
         "authors",
-        "add the author list; if no source confirms it, add `unverified: [authors]` instead",
+        "required field is missing: add the author list, or, if no source confirms it, `unverified: [authors]`",
         1,
     ),
     (
@@ -426,3 +426,11 @@ def test_references_checked_even_when_the_record_has_other_errors(catalog_root: 
     assert any(": year: " in p for p in problems), problems
     assert any(": venue: 'cvrp' is not a known venue" in p for p in problems), problems
     assert any(": datasets: 'toyst' is not a known dataset" in p for p in problems), problems
+
+
+def test_missing_tldr_is_reported_alongside_other_problems(catalog_root: Path) -> None:
+    # One run names every problem: a paper that fails its schema (bad year) is still told its tldr is missing.
+    _edit(catalog_root, PAPER, "tldr: A made-up paper used to test the validator.\n", "")
+    _edit(catalog_root, PAPER, "year: 2021", "year: twenty")
+    fields = {p.field for p in load_catalog(catalog_root).problems if p.path == PAPER}
+    assert {"year", "tldr"} <= fields

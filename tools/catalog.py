@@ -306,18 +306,22 @@ def _check_paper_refs(cat: Catalog, rel: str, get) -> None:
     _check_refs(cat, rel, "listed_in", get("listed_in"), cat.lists, "list (catalog/lists.yaml)")
 
 
-def _check_unverified(cat: Catalog, rel: str, paper: Paper) -> None:
-    """`authors` and `tldr` are required unless `unverified` names them; and it names only what is missing."""
+def _check_unverified(cat: Catalog, rel: str, get) -> None:
+    """`authors` and `tldr` are required unless `unverified` names them; and it names only what is missing.
+
+    `get(field)` reads a paper's value, so papers that failed their per-file checks are checked too."""
+    unverified = get("unverified")
+    unverified = unverified if isinstance(unverified, list) else []
     for name, what in (("authors", "the author list"), ("tldr", "a tldr in your own words")):
-        present = bool(getattr(paper, name))
-        if not present and name not in paper.unverified:
+        present = bool(get(name))
+        if not present and name not in unverified:
             cat.add(
                 rel,
                 cat.line(rel, (name,)),
                 name,
-                f"missing: add {what}; if no source confirms it, add `unverified: [{name}]` instead",
+                f"required field is missing: add {what}, or, if no source confirms it, `unverified: [{name}]`",
             )
-        elif present and name in paper.unverified:
+        elif present and name in unverified:
             cat.add(
                 rel,
                 cat.line(rel, ("unverified",)),
@@ -366,11 +370,12 @@ def _check_cross_references(cat: Catalog) -> None:
                 "attack_family",
                 "an attack paper needs at least one attack_family term",
             )
-        _check_unverified(cat, rel, paper)
+        _check_unverified(cat, rel, lambda name, p=paper: getattr(p, name))
     # A paper that failed its per-file checks still gets its references checked, so one run reports
     # every problem (a bad venue is not hidden behind a bad year). Only well-typed values are checked.
     for rel, data in cat._invalid_papers.items():
         _check_paper_refs(cat, rel, lambda name, d=data: _well_typed(d.get(name)))
+        _check_unverified(cat, rel, data.get)
     for did, dataset in cat.datasets.items():
         rel = f"catalog/datasets/{did}.yaml"
         _check_refs(
