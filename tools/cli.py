@@ -109,7 +109,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if cat.problems:
         print(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`", file=sys.stderr)
         return 1
-    print(report(cat))
+    if args.listed_in and args.listed_in not in cat.lists:
+        known = ", ".join(sorted(cat.lists))
+        print(f"--listed-in {args.listed_in}: no such list in catalog/lists.yaml; use one of {known}", file=sys.stderr)
+        return 2
+    print(report(cat, args.listed_in))
     return 0
 
 
@@ -123,9 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(func=cmd_validate)
     verbs.add_parser("schema", help="regenerate catalog/schema/*.schema.json").set_defaults(func=cmd_schema)
-    verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness").set_defaults(
-        func=cmd_stats
+    stats = verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness")
+    stats.add_argument(
+        "--listed-in", metavar="LIST", help="only the papers this tracked list mentions (catalog/lists.yaml)"
     )
+    stats.set_defaults(func=cmd_stats)
     verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(
         func=cmd_coverage
     )
