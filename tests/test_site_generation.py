@@ -166,6 +166,12 @@ def test_an_entry_with_unverified_facts_says_so(catalog_root):
     page = pages.render_site(cat, catalog_root)["papers/doe2021example.md"]
     assert "Incomplete entry" not in page and "Jane Doe, John Roe" in page
     assert "doe2021example" not in pages.render_site(cat, catalog_root)["help-wanted.md"]
+    # Unrecorded experiments are wanted too, except from a survey, which runs none.
+    cat.papers["doe2021example"] = known.model_copy(update={"metrics": []})
+    wanted = pages.render_site(cat, catalog_root)["help-wanted.md"].split('id="experiments"')[1]
+    assert "<td>CVPR</td><td>metrics</td>" in wanted and "1 papers do not yet list" in wanted
+    cat.papers["doe2021example"] = known.model_copy(update={"metrics": [], "datasets": [], "kind": "survey"})
+    assert "doe2021example" not in pages.render_site(cat, catalog_root)["help-wanted.md"]
 
 
 def test_docstrings_render_markdown_without_raw_html():
@@ -320,7 +326,11 @@ def test_no_torch_import_in_tools():
 def test_help_wanted_lists_exactly_the_incomplete_entries(real):
     cat, files = real
     page = files["help-wanted.md"]
-    listed = set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', page))
+    unverified, experiments = page.split('id="experiments"')
+    listed = set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', unverified))
     assert listed == {pid for pid, p in cat.papers.items() if p.unverified}
     for pid in listed:
-        assert f"https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/{pid}.yaml" in page
+        assert f"https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/{pid}.yaml" in unverified
+    wanted = {pid for pid, p in cat.papers.items() if p.kind != "survey" and not (p.datasets and p.metrics)}
+    assert set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', experiments)) == wanted
+    assert f"{len(wanted)} papers do not yet list" in experiments

@@ -693,25 +693,27 @@ def render_whats_new(site: Site) -> str:
 
 
 def render_help_wanted(site: Site) -> str:
-    """The entries whose `unverified` facts a contributor could supply, oldest papers first."""
+    """What a contributor could supply: `unverified` facts first, then papers whose experiments
+    (datasets, metrics) are not recorded yet; oldest papers first in both."""
     here = f"{GENERATED}/help-wanted.md"
-    papers = sorted((p for p in site.cat.papers.values() if p.unverified), key=lambda p: (p.year, p.id))
-    rows = [
-        (
-            p,
-            site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue,
-            ", ".join({"authors": "authors", "tldr": "summary"}[u] for u in p.unverified),
-            safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml"),
-        )
-        for p in papers
+
+    def row(p: Paper, missing: str) -> tuple:
+        venue = site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue
+        return p, venue, missing, safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml")
+
+    by_age = sorted(site.cat.papers.values(), key=lambda p: (p.year, p.id))
+    unverified = [
+        row(p, ", ".join({"authors": "authors", "tldr": "summary"}[u] for u in p.unverified))
+        for p in by_age
+        if p.unverified
     ]
-    body = render(
-        "help_wanted.html.j2",
-        rows=rows,
-        prefix=_rows_prefix(here),
-        no_datasets=sum(1 for p in site.cat.papers.values() if not p.datasets),
-        no_metrics=sum(1 for p in site.cat.papers.values() if not p.metrics),
-    )
+    # A survey runs no experiments of its own, so it is never missing datasets or metrics.
+    experiments = [
+        row(p, ", ".join(field for field in ("datasets", "metrics") if not getattr(p, field)))
+        for p in by_age
+        if p.kind != "survey" and not (p.datasets and p.metrics)
+    ]
+    body = render("help_wanted.html.j2", rows=unverified, experiments=experiments, prefix=_rows_prefix(here))
     return md_page("Help wanted", body, SEARCH_EXCLUDE)
 
 
