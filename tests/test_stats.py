@@ -9,16 +9,28 @@ from tools.catalog import load_catalog
 from tools.stats import report
 
 
-def test_stats_count_kinds_fields_and_terms(catalog_root: Path) -> None:
-    second = (
-        VALID_PAPER.replace("id: doe2021example", "id: roe2022other")
-        .replace("An Example Attack on Example Models", "A Second Paper About Something Else")
+def _add_paper(root: Path, pid: str, title: str, *edits: tuple[str, str], extra: str = "") -> None:
+    """A second valid paper beside the fixture's: its own ID, title and arXiv ID, no DOI, then `edits`."""
+    text = (
+        VALID_PAPER.replace("id: doe2021example", f"id: {pid}")
+        .replace("An Example Attack on Example Models", title)
         .replace("doi: 10.1109/CVPR46437.2021.00001\n", "")
         .replace('arxiv: "2101.00001"', 'arxiv: "2202.00002"')
-        .replace("year: 2021", "year: 2022")
-        .replace("code:\n  - https://github.com/example/attack\n", "")
     )
-    (catalog_root / "catalog/papers/roe2022other.yaml").write_text(second, encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    (root / f"catalog/papers/{pid}.yaml").write_text(text + extra, encoding="utf-8")
+
+
+def test_stats_count_kinds_fields_and_terms(catalog_root: Path) -> None:
+    _add_paper(
+        catalog_root,
+        "roe2022other",
+        "A Second Paper About Something Else",
+        ("year: 2021", "year: 2022"),
+        ("code:\n  - https://github.com/example/attack\n", ""),
+    )
     cat = load_catalog(catalog_root)
     assert not cat.problems, cat.problems
     text = report(cat)
@@ -30,15 +42,14 @@ def test_stats_count_kinds_fields_and_terms(catalog_root: Path) -> None:
 
 
 def test_a_survey_is_not_counted_as_missing_datasets(catalog_root: Path) -> None:
-    survey = (
-        VALID_PAPER.replace("id: doe2021example", "id: roe2022survey")
-        .replace("An Example Attack on Example Models", "A Survey of Example Attacks")
-        .replace("doi: 10.1109/CVPR46437.2021.00001\n", "")
-        .replace('arxiv: "2101.00001"', 'arxiv: "2202.00002"')
-        .replace("kind: attack", "kind: survey")
+    _add_paper(
+        catalog_root,
+        "roe2022survey",
+        "A Survey of Example Attacks",
+        ("kind: attack", "kind: survey"),
+        ("datasets: [toyset]\n", ""),
+        ("metrics: [toymetric]\n", ""),
     )
-    survey = "\n".join(line for line in survey.splitlines() if not line.startswith(("datasets:", "metrics:")))
-    (catalog_root / "catalog/papers/roe2022survey.yaml").write_text(survey + "\n", encoding="utf-8")
     cat = load_catalog(catalog_root)
     assert not cat.problems, cat.problems
     assert not cat.papers["roe2022survey"].datasets
@@ -48,15 +59,7 @@ def test_a_survey_is_not_counted_as_missing_datasets(catalog_root: Path) -> None
 
 
 def test_stats_restricted_to_one_list(catalog_root: Path) -> None:
-    listed = VALID_PAPER.replace("id: doe2021example", "id: roe2022listed").replace(
-        "An Example Attack on Example Models", "A Listed Paper"
-    )
-    listed = listed.replace("doi: 10.1109/CVPR46437.2021.00001\n", "").replace(
-        'arxiv: "2101.00001"', 'arxiv: "2202.00002"'
-    )
-    (catalog_root / "catalog/papers/roe2022listed.yaml").write_text(
-        listed + "listed_in: [overgter]\n", encoding="utf-8"
-    )
+    _add_paper(catalog_root, "roe2022listed", "A Listed Paper", extra="listed_in: [overgter]\n")
     cat = load_catalog(catalog_root)
     assert not cat.problems, cat.problems
     assert report(cat).startswith("2 papers,")
