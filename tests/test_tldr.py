@@ -9,17 +9,8 @@ import pytest
 
 from tests.conftest import REPO
 from tools.catalog import load_catalog
-
-SHINGLE = 7  # words; a shared run this long is copying, not coincidence
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _words(text)
-    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+from tools.fingerprint import runs as _shingles
+from tools.fingerprint import words as _words
 
 
 @pytest.fixture(scope="module")

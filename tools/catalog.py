@@ -8,6 +8,7 @@ from a catalogue with no problems.
 from __future__ import annotations
 
 import ast
+import csv
 import re
 import unicodedata
 from collections import defaultdict
@@ -19,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from tools import yamlio
+from tools import fingerprint, yamlio
 from tools.models import FACETS, Dataset, ListFile, Metric, Paper, Record, Taxonomy, VenueFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -486,6 +487,42 @@ def _check_duplicates(cat: Catalog) -> None:
         )
 
 
+def _check_own_words(cat: Catalog) -> None:
+    """A tldr whose abstract was fingerprinted must share no 7-word run with it (tools/fingerprint.py)."""
+    try:
+        rows = fingerprint.read_table(cat.root)
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        cat.add(
+            fingerprint.TABLE,
+            1,
+            "hashes",
+            f"cannot read the table ({err}); regenerate rows with `python -m tools fingerprint`",
+        )
+        return
+    for line, (pid, row) in enumerate(rows.items(), start=2):  # line 1 is the header
+        if pid not in cat.papers:
+            if pid not in cat._invalid_papers:
+                cat.add(fingerprint.TABLE, line, "paper", f"{pid!r} is not a paper ID; fix the ID or remove the row")
+            continue
+        hashes = (row.get("hashes") or "").split()
+        if not hashes or not all(re.fullmatch(r"[0-9a-f]{8}", h) for h in hashes):
+            cat.add(
+                fingerprint.TABLE, line, "hashes", "malformed; regenerate the row with `python -m tools fingerprint`"
+            )
+            continue
+        tldr = cat.papers[pid].tldr
+        copied = fingerprint.copied(tldr, set(hashes)) if tldr else []
+        if copied:
+            rel = f"catalog/papers/{pid}.yaml"
+            cat.add(
+                rel,
+                cat.line(rel, ("tldr",)),
+                "tldr",
+                f"shares '{copied[0]}' with the paper's abstract (its fingerprint is in {fingerprint.TABLE}); "
+                "rewrite the summary in your own words",
+            )
+
+
 def load_catalog(root: Path = ROOT) -> Catalog:
     """Read and check the whole catalogue under root/catalog; problems are collected, never raised."""
     cat = Catalog(root=root)
@@ -498,5 +535,6 @@ def load_catalog(root: Path = ROOT) -> Catalog:
     _load_folder(cat, "metrics", Metric, cat.metrics)
     _check_cross_references(cat)
     _check_duplicates(cat)
+    _check_own_words(cat)
     cat.problems.sort(key=lambda p: (p.path, p.line, p.field))
     return cat

@@ -117,6 +117,52 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from tools import fingerprint as fp
+
+    root = Path(args.root)
+    cat = load_catalog(root)
+    where = f"catalog/papers/{args.paper}.yaml"
+    paper = cat.papers.get(args.paper)
+    if paper is None:
+        print(f"{where}: no such paper in the catalogue; check the ID (the file name without .yaml)", file=sys.stderr)
+        return 2
+    if not paper.tldr:
+        print(f"{where}: tldr: the entry has none yet; write one, then check it", file=sys.stderr)
+        return 2
+    try:
+        abstract = sys.stdin.read() if args.abstract == "-" else Path(args.abstract).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        print(
+            f"{args.abstract}: cannot read the abstract ({err}); give a UTF-8 text file or - for stdin", file=sys.stderr
+        )
+        return 2
+    if len(fp.words(abstract)) < 3 * fp.RUN:
+        print(f"{args.abstract}: only {len(fp.words(abstract))} words; paste the whole abstract", file=sys.stderr)
+        return 2
+    copied = fp.shared(paper.tldr, abstract, fp.RUN)
+    if copied:
+        print(
+            f"{where}: tldr: shares {len(copied)} run(s) of {fp.RUN} words with the abstract; rewrite it in your own words:"
+        )
+        for run in copied:
+            print(f"  '{run}'")
+        return 1
+    for run in fp.shared(paper.tldr, abstract, fp.NEAR):
+        print(f"{where}: tldr: hint: '{run}' ({fp.NEAR} words) is the abstract's phrasing; consider rephrasing")
+    rows = fp.read_table(root)
+    rows[paper.id] = {
+        "paper": paper.id,
+        "checked": args.date or dt.date.today().isoformat(),
+        "hashes": " ".join(fp.fingerprint(abstract)),
+    }
+    fp.write_table(root, rows)
+    print(f"{where}: tldr is in its own words; fingerprint recorded in {fp.TABLE} ({len(rows)} papers)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools", description="Model-inversion catalogue tooling.")
     parser.add_argument("--root", default=str(ROOT), help="repository root (default: this checkout)")
@@ -165,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(func=cmd_serve)
+    fingerprint = verbs.add_parser(
+        "fingerprint",
+        help="check a tldr against the paper's abstract (no 7-word run shared) and record the abstract's fingerprint",
+    )
+    fingerprint.add_argument("paper", help="paper ID, e.g. zhu2019dlg")
+    fingerprint.add_argument("abstract", help="text file holding the abstract ('-' reads standard input)")
+    fingerprint.add_argument("--date", help="date of the check (YYYY-MM-DD; default: today)")
+    fingerprint.set_defaults(func=cmd_fingerprint)
     export = verbs.add_parser("export", help="write the catalogue as JSON (+ schema), CSV, BibTeX and CSL-JSON")
     export.add_argument("--out", default="build/exports", help="output folder (default: build/exports)")
     export.set_defaults(func=cmd_export)
