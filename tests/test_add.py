@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import REPO, write_catalog
 from tools import add as add_module
-from tools import yamlio
+from tools import fingerprint, yamlio
 from tools.catalog import load_catalog
 from tools.cli import main
 
@@ -673,3 +675,61 @@ def test_contributing_documents_every_field_and_the_commands() -> None:
         "python -m tools add --bibtex",
     ):
         assert command in text
+
+
+# --- the source's abstract: fingerprinted so a copied tldr fails validate, never written -------------------
+
+
+def _arxiv_summary() -> str:
+    xml = (HTTP / "arxiv-2310.06816.xml").read_text(encoding="utf-8")
+    return " ".join(re.search(r"<summary>(.*?)</summary>", xml, re.DOTALL).group(1).split())
+
+
+def test_arxiv_abstract_is_fingerprinted_and_guards_the_tldr(catalog_root: Path, arxiv_http, capsys) -> None:
+    assert _add(catalog_root, "--arxiv", "2310.06816") == 0
+    assert "recorded the abstract's fingerprint of morris2023text" in capsys.readouterr().out
+    summary = _arxiv_summary()
+    assert summary[:60] not in _papers(catalog_root)["morris2023text"]  # the text itself is never written
+    rows = fingerprint.read_table(catalog_root)
+    assert rows["morris2023text"]["hashes"].split() == fingerprint.fingerprint(summary)
+    path = catalog_root / "catalog/papers/morris2023text.yaml"
+    filled = _fill(path.read_text(encoding="utf-8"))
+    path.write_text(filled, encoding="utf-8")
+    assert not load_catalog(catalog_root).problems  # an own-words tldr passes
+    first_sentence = summary.split(". ")[0]
+    path.write_text(
+        filled.replace("A summary written for this test, in our own words.", first_sentence + "."), encoding="utf-8"
+    )
+    problems = [str(p) for p in load_catalog(catalog_root).problems]
+    assert len(problems) == 1 and ": tldr: shares '" in problems[0] and "with the paper's abstract" in problems[0]
+
+
+def test_dry_run_records_no_fingerprint_and_short_abstracts_are_skipped(catalog_root: Path, arxiv_http, capsys) -> None:
+    assert _add(catalog_root, "--arxiv", "2310.06816", "--dry-run") == 0
+    assert "would record the abstract's fingerprint of morris2023text" in capsys.readouterr().out
+    assert not (catalog_root / fingerprint.TABLE).exists()
+    # The ACM export's abstract is a one-line placeholder: too short to fingerprint, and not recorded.
+    assert _add(catalog_root, "--bibtex", str(BIB / "acm.bib")) == 0
+    assert "fingerprint" not in capsys.readouterr().out
+    assert not (catalog_root / fingerprint.TABLE).exists()
+
+
+def test_crossref_jats_abstract_is_fingerprinted(catalog_root: Path, crossref_http, monkeypatch, capsys) -> None:
+    import httpx2
+
+    record = json.loads((HTTP / "crossref-10.18653_v1_2023.emnlp-main.765.json").read_text(encoding="utf-8"))
+    abstract = (
+        "We ask how much private text an attacker can rebuild from dense text embeddings alone, and we find "
+        "that an iterative correction model recovers most short inputs exactly."
+    )
+    record["message"]["abstract"] = f"<jats:p>{abstract}</jats:p>"
+
+    def handle_request(self, request):
+        return httpx2.Response(
+            200, headers={"Content-Type": "application/json"}, content=json.dumps(record).encode(), request=request
+        )
+
+    monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", handle_request)
+    assert _add(catalog_root, "--doi", "10.18653/v1/2023.emnlp-main.765") == 0
+    assert fingerprint.read_table(catalog_root)["morris2023text"]["hashes"].split() == fingerprint.fingerprint(abstract)
+    assert "jats" not in (catalog_root / fingerprint.TABLE).read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tools import yamlio
+from tools import fingerprint, yamlio
 from tools.catalog import Catalog, find_title_duplicates, load_catalog, suggest
 from tools.links import canonical_url
 from tools.models import FACETS, PAPER_ID_PATTERN, Paper
@@ -81,6 +81,7 @@ class Draft:
     url: str | None = None
     notes: list[str] = field(default_factory=list)  # things the contributor should check or do
     new_venue: str = ""  # a proposed catalog/venues.yaml entry, when the venue is unknown
+    abstract: str = ""  # the source's abstract: only its fingerprint is kept (tools/fingerprint.py), never the text
 
 
 # --- small text helpers ---------------------------------------------------------------------------
@@ -289,6 +290,7 @@ def _draft_from_entry(entry: Any, origin: str, cat: Catalog) -> Draft:
         raise AddError(f"{where}: no author names, only 'others'")
     first = names[0]
     draft = Draft(where, title, authors, " ".join(first.von + first.last), notes=notes)
+    draft.abstract = _text(fields.get("abstract"))
 
     year_text = _text(fields.get("year")) or _text(fields.get("date"))[:4]
     if year_text:
@@ -432,6 +434,7 @@ def draft_from_arxiv(arxiv_id: str, cat: Catalog) -> Draft:
         venue="arxiv" if "arxiv" in cat.venues else None,
         arxiv=bare,
         url=f"https://arxiv.org/abs/{bare}",
+        abstract=_text(result.summary),
     )
     published = " ".join(filter(None, [_text(result.journal_ref), _text(result.comment)]))
     hint = match_venue(published, cat).venue if published else None
@@ -501,7 +504,13 @@ def draft_from_doi(doi: str, cat: Catalog) -> Draft:
             year = int(parts[0][0])
             break
     draft = Draft(
-        f"DOI {bare}", title, [d for d, _ in names], names[0][1], year=year, doi=_text(work.get("DOI")) or bare
+        f"DOI {bare}",
+        title,
+        [d for d, _ in names],
+        names[0][1],
+        year=year,
+        doi=_text(work.get("DOI")) or bare,
+        abstract=strip_markup(work.get("abstract")),  # JATS XML when the publisher deposited one
     )
     primary = ((work.get("resource") or {}).get("primary") or {}).get("URL")
     draft.url = canonical_url(primary) if primary else f"https://doi.org/{draft.doi}"
@@ -745,6 +754,7 @@ def _validate(text: str, draft: Draft) -> None:
 class Outcome:
     written: list[tuple[Path, Draft, list[str], str]] = field(default_factory=list)  # path, draft, to fill, text
     refused: list[tuple[Draft, str]] = field(default_factory=list)
+    fingerprinted: list[str] = field(default_factory=list)  # IDs whose source abstract was fingerprinted
 
 
 def add_drafts(
@@ -791,7 +801,26 @@ def add_drafts(
             with path.open("x", encoding="utf-8") as handle:  # "x": fails rather than overwrite
                 handle.write(texts[new_id])
         outcome.written.append((path, draft, todos[new_id], texts[new_id]))
+    _record_abstracts(planned, root, today, outcome, dry_run)
     return outcome
+
+
+def _record_abstracts(planned: dict[str, Draft], root: Path, today: dt.date, outcome: Outcome, dry_run: bool) -> None:
+    """Fingerprint the abstracts the sources gave, so `validate` rejects a tldr that copies one.
+
+    The contributor writes the tldr after this; the check then runs on every validate, offline.
+    """
+    with_abstract = {pid: d for pid, d in planned.items() if len(fingerprint.words(d.abstract)) >= 3 * fingerprint.RUN}
+    if not with_abstract:
+        return
+    outcome.fingerprinted = sorted(with_abstract)
+    if dry_run:
+        return
+    rows = fingerprint.read_table(root)
+    for pid, draft in with_abstract.items():
+        hashes = " ".join(fingerprint.fingerprint(draft.abstract))
+        rows[pid] = {"paper": pid, "checked": today.isoformat(), "hashes": hashes}
+    fingerprint.write_table(root, rows)
 
 
 # --- command line ----------------------------------------------------------------------------------------
@@ -854,6 +883,12 @@ def run(args: argparse.Namespace) -> int:
                 "  proposed venue (check the name, then append it and set `venue:` to its id):\n"
                 "    cat >> catalog/venues.yaml <<'EOF'\n" + textwrap.indent(draft.new_venue, "    ") + "\n    EOF"
             )
+    if outcome.fingerprinted:
+        print(
+            f"{'would record' if args.dry_run else 'recorded'} the abstract's fingerprint of "
+            f"{', '.join(outcome.fingerprinted)} in {fingerprint.TABLE} (commit it too): validate rejects a "
+            "tldr that shares a 7-word run with the abstract"
+        )
     if outcome.written and not args.dry_run:
         print("then check the entries: python -m tools validate && python -m tools links --offline")
     return 1 if outcome.refused else 0
