@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import VALID_PAPER
+from tools import fingerprint
 from tools.catalog import load_catalog
 from tools.stats import report
 
@@ -56,6 +57,11 @@ def test_a_survey_is_not_counted_as_missing_datasets(catalog_root: Path) -> None
     text = report(cat)
     assert "| datasets | 1 | 1 | 100% |" in text  # the attack has them; the survey is not in the count
     assert "| tldr | 2 | 2 | 100% |" in text
+    assert "| tldr checked against abstract | 0 | 2 | 0% |" in text
+    fingerprint.write_table(
+        catalog_root, {"roe2022survey": {"paper": "roe2022survey", "checked": "2026-11-29", "hashes": "0123abcd"}}
+    )
+    assert "| tldr checked against abstract | 1 | 2 | 50% |" in report(load_catalog(catalog_root))
 
 
 def test_stats_restricted_to_one_list(catalog_root: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tools import fingerprint
 from tools.catalog import Catalog
 from tools.models import FACETS
 
@@ -48,6 +49,9 @@ def _completeness(cat: Catalog, papers: list) -> str:
     filled = {f: (sum(1 for p in among if getattr(p, f)), len(among)) for f, among in rows}
     filled["datasets and metrics"] = (sum(1 for p in experimental if p.datasets and p.metrics), len(experimental))
     filled["doi or arxiv"] = (sum(1 for p in papers if p.doi or p.arxiv), len(papers))
+    checked = fingerprint.read_table(cat.root)  # tldrs checked against their abstract (tools/fingerprint.py)
+    with_tldr = [p for p in papers if p.tldr]
+    filled["tldr checked against abstract"] = (sum(1 for p in with_tldr if p.id in checked), len(with_tldr))
     filled["peer-reviewed venue"] = (
         sum(1 for p in papers if cat.venues[p.venue].type != "preprint"),
         len(papers),
