@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from tools import fingerprint, yamlio
+from tools import fingerprint, screened, yamlio
 from tools.models import FACETS, Dataset, ListFile, Metric, Paper, Record, Taxonomy, VenueFile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -523,6 +523,31 @@ def _check_own_words(cat: Catalog) -> None:
             )
 
 
+def _check_screened(cat: Catalog) -> None:
+    """Rows of catalog/coverage/screened.tsv are well-formed, and none is also a catalogue paper."""
+    rows, problems = screened.read(cat.root)
+    for problem in problems:
+        cat.add(screened.TABLE, problem.line, problem.field, problem.message)
+    by_arxiv = {p.arxiv: pid for pid, p in cat.papers.items() if p.arxiv}
+    by_title = {title_key(p.title): pid for pid, p in cat.papers.items()}
+    for row in rows:
+        field_name = "arxiv" if row.arxiv in by_arxiv else "title"
+        pid = by_arxiv.get(row.arxiv) if row.arxiv else None
+        pid = pid or by_title.get(title_key(row.title))
+        if pid is None:
+            continue
+        where = f"{screened.TABLE} line {row.line}"
+        if row.verdict == "out-of-scope":
+            message = (
+                f"this paper was screened out of scope on {row.screened} ({where}: {row.reason}); "
+                "if it belongs here after all, delete that line and say why in the pull request"
+            )
+        else:
+            message = f"{where} lists this paper as not yet verified; now that it is catalogued, delete that line"
+        rel = f"catalog/papers/{pid}.yaml"
+        cat.add(rel, cat.line(rel, (field_name,)), field_name, message)
+
+
 def load_catalog(root: Path = ROOT) -> Catalog:
     """Read and check the whole catalogue under root/catalog; problems are collected, never raised."""
     cat = Catalog(root=root)
@@ -536,5 +561,6 @@ def load_catalog(root: Path = ROOT) -> Catalog:
     _check_cross_references(cat)
     _check_duplicates(cat)
     _check_own_words(cat)
+    _check_screened(cat)
     cat.problems.sort(key=lambda p: (p.path, p.line, p.field))
     return cat

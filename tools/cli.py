@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from tools.catalog import ROOT, load_catalog
@@ -63,6 +64,13 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             print(f"  {list_id:10s} {covered:4d} / {total:4d} rows covered")
         for key in report.missing:
             print(f"  missing: {key}")
+    from tools import screened
+
+    verdicts = Counter(row.verdict for row in screened.read(root)[0])
+    print(
+        f"screened outside the lists ({screened.TABLE}): {verdicts['out-of-scope']} out of scope, "
+        f"{verdicts['unverified']} in scope but not yet verified"
+    )
     return 0
 
 

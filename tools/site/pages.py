@@ -34,7 +34,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from tools import export
+from tools import export, screened
 from tools.catalog import Catalog
 from tools.models import FACETS, Paper
 from tools.site import explore, figures, refcode, results
@@ -713,7 +713,23 @@ def render_help_wanted(site: Site) -> str:
         for p in by_age
         if p.kind != "survey" and not (p.datasets and p.metrics)
     ]
-    body = render("help_wanted.html.j2", rows=unverified, experiments=experiments, prefix=_rows_prefix(here))
+    # Papers known to belong here whose facts no reachable source confirmed (catalog/coverage/screened.tsv).
+    candidates = screened.read(site.root)[0]
+    leads = [
+        (row, safe_url(f"https://arxiv.org/abs/{row.arxiv}") if row.arxiv else None)
+        for row in sorted(candidates, key=lambda r: (r.arxiv or "~", r.title))
+        if row.verdict == "unverified"
+    ]
+    body = render(
+        "help_wanted.html.j2",
+        rows=unverified,
+        experiments=experiments,
+        leads=leads,
+        out_of_scope=sum(row.verdict == "out-of-scope" for row in candidates),
+        screened_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/{screened.TABLE}"),
+        contributing_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/CONTRIBUTING.md#add-a-paper"),
+        prefix=_rows_prefix(here),
+    )
     return md_page("Help wanted", body, SEARCH_EXCLUDE)
 
 
