@@ -315,6 +315,20 @@ def test_dry_run_and_kind(catalog_root: Path, capsys) -> None:
     assert "did you mean 'attack'?" in capsys.readouterr().err
 
 
+def test_a_screened_paper_is_flagged_with_what_to_do(catalog_root: Path, capsys) -> None:
+    table = catalog_root / "catalog" / "coverage" / "screened.tsv"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    header = "arxiv\ttitle\tverdict\treason\tscreened\n"
+    row = "Neural network inversion in adversarial setting via background knowledge alignment\t{}\t{}\t2026-11-29\n"
+    table.write_text(header + "\t" + row.format("out-of-scope", "not about inversion"), encoding="utf-8")
+    assert _add(catalog_root, "--bibtex", str(BIB / "acm.bib"), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "catalog/coverage/screened.tsv line 2 screened this paper out of scope (not about inversion)" in out
+    table.write_text(header + "\t" + row.format("unverified", "no authors seen"), encoding="utf-8")
+    assert _add(catalog_root, "--bibtex", str(BIB / "acm.bib"), "--dry-run") == 0
+    assert "catalog/coverage/screened.tsv line 2 lists this paper as not yet verified" in capsys.readouterr().out
+
+
 # --- venues --------------------------------------------------------------------------------------------
 
 

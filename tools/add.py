@@ -37,8 +37,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tools import fingerprint, yamlio
-from tools.catalog import Catalog, find_title_duplicates, load_catalog, suggest
+from tools import fingerprint, screened, yamlio
+from tools.catalog import Catalog, find_title_duplicates, load_catalog, suggest, title_key
 from tools.links import canonical_url
 from tools.models import FACETS, PAPER_ID_PATTERN, Paper
 
@@ -757,6 +757,24 @@ class Outcome:
     fingerprinted: list[str] = field(default_factory=list)  # IDs whose source abstract was fingerprinted
 
 
+def screened_notes(draft: Draft, rows: list[screened.Screened]) -> list[str]:
+    """What to do when catalog/coverage/screened.tsv already lists this paper as left out."""
+    key = title_key(draft.title)
+    notes = []
+    for row in rows:
+        if not ((draft.arxiv and row.arxiv == draft.arxiv) or title_key(row.title) == key):
+            continue
+        where = f"{screened.TABLE} line {row.line}"
+        if row.verdict == "out-of-scope":
+            notes.append(
+                f"{where} screened this paper out of scope ({row.reason}); `validate` refuses it until that "
+                "line is deleted: delete it only if you disagree, and say why in the pull request"
+            )
+        else:
+            notes.append(f"{where} lists this paper as not yet verified: delete that line")
+    return notes
+
+
 def add_drafts(
     drafts: list[Draft],
     root: Path,
@@ -773,6 +791,7 @@ def add_drafts(
     folder = root / "catalog" / "papers"
     taken = {p.stem for p in folder.glob("*.yaml")} | set(cat.papers)
     existing = existing_papers(root, cat)
+    screened_rows = screened.read(root)[0]
     outcome = Outcome()
     planned: dict[str, Draft] = {}
     texts: dict[str, str] = {}
@@ -791,6 +810,7 @@ def add_drafts(
         else:
             new_id = make_id(draft, taken, keyword)
         texts[new_id], todos[new_id] = render(draft, new_id, cat, today, kind)
+        todos[new_id] += screened_notes(draft, screened_rows)
         _validate(texts[new_id], draft)
         taken.add(new_id)
         planned[new_id] = draft
