@@ -49,7 +49,7 @@ def untex(text: str) -> str:
 
 
 TRICKY = {
-    "title": 'Ünïcode & 100% of a_b #1: Müller\'s "Øresund" Attack, 10× Faster',
+    "title": 'Ünïcode & 100% of a_b #1: Müller\'s "Øresund" “Quoted” Attack, 10× Faster',
     "authors": ["Jörg Müller-Lüdenscheidt", "Zoë O'Brien", "Ana de la Cruz"],
 }
 

@@ -25,8 +25,11 @@ from tools.models import Paper, Venue
 # that "{\"u}" cannot merge with the letters around it. A straight double quote stays one (pylatexenc
 # would turn it into closing quotes, changing the title). The multiplication sign ("100x Faster")
 # goes to math mode: pylatexenc's \texttimes needs textcomp and most BibTeX readers do not decode it.
+# Curly quotes become TeX's own quote ligatures (``...'' and `...'), for the same reason: readers
+# decode those, but not pylatexenc's \textquotedblleft and friends.
+_PLAIN_RULES = {ord('"'): '"', ord("×"): r"$\times$", ord("“"): "``", ord("”"): "''", ord("‘"): "`", ord("’"): "'"}
 _ENCODER = UnicodeToLatexEncoder(
-    conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): '"', ord("×"): r"$\times$"}), "defaults"],
+    conversion_rules=[UnicodeToLatexConversionRule(RULE_DICT, _PLAIN_RULES), "defaults"],
     non_ascii_only=False,
     replacement_latex_protection="braces-all",
     unknown_char_policy="keep",
