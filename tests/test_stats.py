@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.conftest import VALID_PAPER
 from tools import fingerprint
 from tools.catalog import load_catalog
-from tools.stats import report
+from tools.stats import ANY_LIST, report
 
 
 def _add_paper(root: Path, pid: str, title: str, *edits: tuple[str, str], extra: str = "") -> None:
@@ -73,6 +73,23 @@ def test_stats_restricted_to_one_list(catalog_root: Path) -> None:
     assert only.startswith("1 papers listed in overgter,")
     assert "| listed_in | 1 | 1 | 100% |" in only
     assert report(cat, "superx").startswith("0 papers listed in superx,")
+
+
+def test_stats_restricted_to_papers_any_list_mentions(catalog_root: Path) -> None:
+    _add_paper(catalog_root, "roe2022first", "A First Listed Paper", extra="listed_in: [overgter]\n")
+    _add_paper(
+        catalog_root,
+        "roe2022second",
+        "A Second Listed Paper",
+        ('arxiv: "2202.00002"', 'arxiv: "2202.00003"'),
+        extra="listed_in: [superx]\n",
+    )
+    cat = load_catalog(catalog_root)
+    assert not cat.problems, cat.problems
+    assert report(cat).startswith("3 papers,")
+    union = report(cat, ANY_LIST)
+    assert union.startswith("2 papers listed in any tracked list,")
+    assert "| listed_in | 2 | 2 | 100% |" in union
 
 
 def test_stats_names_the_known_lists_for_an_unknown_one(catalog_root: Path) -> None:

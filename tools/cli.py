@@ -111,14 +111,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from tools.stats import report
+    from tools.stats import ANY_LIST, report
 
     cat = load_catalog(Path(args.root))
     if cat.problems:
         print(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`", file=sys.stderr)
         return 1
-    if args.listed_in and args.listed_in not in cat.lists:
-        known = ", ".join(sorted(cat.lists))
+    if args.listed_in and args.listed_in not in cat.lists and args.listed_in != ANY_LIST:
+        known = ", ".join(sorted(cat.lists) + [ANY_LIST])
         print(f"--listed-in {args.listed_in}: no such list in catalog/lists.yaml; use one of {known}", file=sys.stderr)
         return 2
     print(report(cat, args.listed_in))
@@ -183,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser("schema", help="regenerate catalog/schema/*.schema.json").set_defaults(func=cmd_schema)
     stats = verbs.add_parser("stats", help="counts by kind, facet, year and venue; field completeness")
     stats.add_argument(
-        "--listed-in", metavar="LIST", help="only the papers this tracked list mentions (catalog/lists.yaml)"
+        "--listed-in",
+        metavar="LIST",
+        help="only the papers this tracked list mentions (catalog/lists.yaml); 'any': those at least one mentions",
     )
     stats.set_defaults(func=cmd_stats)
     verbs.add_parser("coverage", help="how much of each public list the catalogue covers").set_defaults(

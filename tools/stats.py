@@ -2,7 +2,8 @@
 
 `python -m tools stats` prints them as Markdown tables (used in issue notes and release notes);
 `--listed-in LIST` restricts every figure to the papers one tracked list mentions (e.g. the seed
-survey's, `overgter`), so a list's completeness is measurable on its own.
+survey's, `overgter`), so a list's completeness is measurable on its own; `--listed-in any` takes
+the papers at least one tracked list mentions (the bar issue 4 sets for the lists' union).
 """
 
 from __future__ import annotations
@@ -62,10 +63,17 @@ def _completeness(cat: Catalog, papers: list) -> str:
     return "\n".join(lines)
 
 
+ANY_LIST = "any"
+
+
 def report(cat: Catalog, listed_in: str | None = None) -> str:
-    papers = [p for p in cat.papers.values() if listed_in is None or listed_in in p.listed_in]
+    if listed_in == ANY_LIST:
+        papers = [p for p in cat.papers.values() if p.listed_in]
+        scope = " listed in any tracked list"
+    else:
+        papers = [p for p in cat.papers.values() if listed_in is None or listed_in in p.listed_in]
+        scope = f" listed in {listed_in}" if listed_in else ""
     n = len(papers)
-    scope = f" listed in {listed_in}" if listed_in else ""
     parts = [f"{n} papers{scope}, {len(cat.datasets)} datasets, {len(cat.metrics)} metrics, {len(cat.venues)} venues"]
     parts.append(_table("kind", Counter(p.kind for p in papers), n))
     parts.append(_completeness(cat, papers))
