@@ -405,19 +405,24 @@ def render_dataset(site: Site, did: str) -> str:
         facts.append(("Licence", d.licence, None))
     facts += _reference_facts(site, d.reference, here)
     ids = [pid for pid, p in site.cat.papers.items() if did in p.datasets]
-    crumbs = [("Datasets", href(here, f"{GENERATED}/datasets/index.md"))]
-    body = render(
+    body = _resource_listing(site, here, d.name, "Datasets", facts, ids, "Papers that evaluate on this dataset.")
+    return md_page(f"{d.name} (dataset)", body)
+
+
+def _resource_listing(site: Site, here: str, title: str, section: str, facts: list, ids: list, note: str) -> str:
+    """The body of a dataset or metric page: its facts, then the papers that use it."""
+    crumbs = [(section, href(here, f"{GENERATED}/{section.lower()}/index.md"))]
+    return render(
         "listing.html.j2",
-        title=d.name,
+        title=title,
         breadcrumbs=crumbs,
         description="",
         facts=facts,
         children=[],
         extra_links=[],
         rows=site.rows(here, site.sorted_papers(ids)),
-        note="Papers that evaluate on this dataset.",
+        note=note,
     )
-    return md_page(f"{d.name} (dataset)", body)
 
 
 def _reference_facts(site: Site, ref, here: str) -> list:
@@ -449,18 +454,7 @@ def render_metric(site: Site, mid: str) -> str:
             ("Implementation", m.implementation, safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{module}.py"))
         )
     ids = [pid for pid, p in site.cat.papers.items() if mid in p.metrics]
-    crumbs = [("Metrics", href(here, f"{GENERATED}/metrics/index.md"))]
-    body = render(
-        "listing.html.j2",
-        title=m.name,
-        breadcrumbs=crumbs,
-        description="",
-        facts=facts,
-        children=[],
-        extra_links=[],
-        rows=site.rows(here, site.sorted_papers(ids)),
-        note="Papers that report this metric.",
-    )
+    body = _resource_listing(site, here, m.name, "Metrics", facts, ids, "Papers that report this metric.")
     return md_page(f"{m.name} (metric)", body)
 
 
