@@ -10,6 +10,8 @@ Other mi_ref modules add their metrics by appending functions at the end of this
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -188,3 +190,18 @@ def attribute_acc(guesses: np.ndarray, truth: np.ndarray) -> float:
     if guesses.shape != truth.shape or guesses.size == 0:
         raise ValueError(f"attribute_acc needs two equal, non-empty shapes, got {guesses.shape} and {truth.shape}")
     return float((guesses == truth).mean())
+
+
+def exposure(secret_score: float, candidate_scores: list) -> float:
+    """Catalogue: catalog/metrics/exposure.yaml
+
+    Secret Sharer exposure in bits: log2 |R| - log2 rank, where `candidate_scores` are the
+    log-perplexities of every candidate secret in R (the planted one included) and the rank of
+    `secret_score` counts the candidates scored strictly lower, plus one (ties favour the secret)."""
+    scores = np.asarray(candidate_scores, dtype=np.float64)
+    if scores.size == 0 or not np.isfinite(scores).all() or not math.isfinite(secret_score):
+        raise ValueError("exposure needs a finite secret score and a non-empty list of finite candidate scores")
+    if not (scores == secret_score).any():
+        raise ValueError("exposure: the secret's score must be one of the candidate scores (R includes the secret)")
+    rank = 1 + int((scores < secret_score).sum())
+    return math.log2(scores.size) - math.log2(rank)
