@@ -17,9 +17,15 @@ text, each repeated $r$ times, train a small language model $p_\\theta$, then me
   $p_\\theta$ and check whether the best beam is the planted secret (exact match).
 - **Duplication** (`kandpal2022dedup`): groups of canaries planted 0 (control: the name never
   occurs), 1, 2, 4, 8 and 16 times show memorisation and extraction growing with repetition, which
-  is why deduplicating training data is a defense. With the defaults, exposure climbs from about
-  2 bits (0x, 1x) through about 7 (4x) to the maximum 13.3 (16x), and only the 16x secrets are
-  extracted.
+  is why deduplicating training data is a defense. With the defaults (seed 0), exposure climbs from
+  about 1.4 bits (0x) and 3 (1x) through about 8 (4x) to 13.2 of a possible 13.3 (16x); beam search
+  extracts 7 of the 8 secrets planted 16 times, 1 of those planted 8 times and none planted fewer.
+- **Defense: DP-SGD** (the Secret Sharer's remedy; `abadi2016dpsgd`): train the same model with
+  per-example clipping and Gaussian noise (opacus) to $(\\varepsilon, 10^{-5})$-DP. At
+  $\\varepsilon = 8$ the 16x secrets fall to about 4.5 bits of exposure and none is extracted, at
+  the price of a higher held-out loss (2.45 against 1.95 nats per token: the model learns the
+  language less well). A sequence planted $r$ times is protected only at about $r\\varepsilon$ by
+  group privacy, yet here the noise is enough.
 
 How this differs from the papers:
 
@@ -41,6 +47,7 @@ How this differs from the papers:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +65,7 @@ PAPERS = ("carlini2019secretsharer", "carlini2021extracting", "kandpal2022dedup"
 PAD, BOS, EOS, SECRET, IS = range(5)
 DIGIT0 = 5
 WORD0 = DIGIT0 + 10
+HELD_OUT = 500  # sentences of the language kept out of training, for the utility figure
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,20 @@ class Config:
     """Adam learning rate."""
     beam: int = 5
     """Beam width of the extraction search."""
+    dp_epsilon: float = 8.0
+    """Epsilon of the DP-SGD model trained as the defense (delta 1e-5); 0 skips the defense."""
+    max_grad_norm: float = 1.0
+    """DP-SGD per-example clipping norm C."""
 
     def __post_init__(self) -> None:
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0 (numpy refuses negative seeds), got {self.seed}")
-        if not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(f"lr must be a positive finite number, got {self.lr}")
+        for name in ("lr", "max_grad_norm"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive finite number, got {value}")
+        if not math.isfinite(self.dp_epsilon) or self.dp_epsilon < 0:
+            raise ValueError(f"dp_epsilon must be a finite number >= 0 (0 skips the defense), got {self.dp_epsilon}")
         for name in ("vocab", "length", "sentences", "canaries", "epochs", "hidden", "beam"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -110,12 +126,13 @@ def parse_repetitions(text: str) -> list[int]:
 
 
 class LanguageModel(nn.Module):
-    """Embedding -> one GRU layer -> next-token logits."""
+    """Embedding -> one GRU layer -> next-token logits. `rnn` is nn.GRU, or opacus' DPGRU (same
+    maths, built from layers opacus can compute per-example gradients for) for DP-SGD."""
 
-    def __init__(self, vocab: int, hidden: int, width: int = 32):
+    def __init__(self, vocab: int, hidden: int, width: int = 32, rnn: type[nn.Module] = nn.GRU):
         super().__init__()
         self.embed = nn.Embedding(vocab, width)
-        self.gru = nn.GRU(width, hidden, batch_first=True)
+        self.gru = rnn(width, hidden, batch_first=True)
         self.out = nn.Linear(hidden, vocab)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -143,21 +160,56 @@ def pad_batch(rows: list[list[int]]) -> torch.Tensor:
     return torch.tensor([r + [PAD] * (longest - len(r)) for r in rows])
 
 
-def train(model: LanguageModel, corpus: list[list[int]], epochs: int, lr: float, gen: torch.Generator) -> float:
-    """Next-token cross-entropy on `corpus` (PAD ignored); returns the last epoch's mean loss."""
+def next_token_loss(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy of a padded (B, T) batch, PAD positions ignored."""
+    logits = model(batch[:, :-1])
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1), ignore_index=PAD)
+
+
+def train(model: LanguageModel, corpus: list[list[int]], epochs: int, lr: float, gen: torch.Generator) -> None:
+    """Plain training on `corpus`: Adam, batches of 64, reshuffled each epoch."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     data = pad_batch(corpus)
     for _ in range(epochs):
-        total, batches = 0.0, 0
         for idx in torch.randperm(len(data), generator=gen).split(64):
-            batch = data[idx]
-            logits = model(batch[:, :-1])
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1), ignore_index=PAD)
+            loss = next_token_loss(model, data[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total, batches = total + loss.item(), batches + 1
-    return total / batches
+
+
+def train_dp(vocab: int, corpus: list[list[int]], cfg: Config, seed: int) -> LanguageModel:
+    """The same model and recipe under DP-SGD (opacus, RDP accountant) to (cfg.dp_epsilon, 1e-5)-DP,
+    each padded sequence one example; returns a plain LanguageModel holding the trained weights."""
+    from opacus import PrivacyEngine  # imported here: only the defense needs it
+    from opacus.layers import DPGRU
+
+    torch.manual_seed(seed)
+    model = LanguageModel(vocab, cfg.hidden, rnn=DPGRU)
+    data = torch.utils.data.TensorDataset(pad_batch(corpus))
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(seed)
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # opacus warns about secure RNG and Poisson sampling; fine for a toy
+        engine = PrivacyEngine(accountant="rdp", secure_mode=False)
+        private, opt, loader = engine.make_private_with_epsilon(
+            module=model, optimizer=opt, data_loader=loader, target_epsilon=cfg.dp_epsilon, target_delta=1e-5,
+            epochs=cfg.epochs, max_grad_norm=cfg.max_grad_norm, noise_generator=torch.Generator().manual_seed(seed),
+        )  # fmt: skip
+        for _ in range(cfg.epochs):
+            for (batch,) in loader:
+                if len(batch) == 0:
+                    continue  # Poisson sampling can draw an empty batch
+                loss = next_token_loss(private, batch)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    # Copy the weights out of opacus' GradSampleModule: its hooks stay on the wrapped module.
+    plain = LanguageModel(vocab, cfg.hidden, rnn=DPGRU)
+    plain.load_state_dict(private._module.state_dict())
+    return plain
 
 
 # --- core ---
@@ -198,28 +250,39 @@ def run(cfg: Config) -> Result:
     vocab = WORD0 + cfg.vocab + n_names
 
     # The private corpus: ordinary sentences plus each group's canaries, planted r times each.
-    sentences = markov_sentences(cfg.sentences, cfg.vocab, cfg.length, gen)
-    corpus = [[BOS, *s, EOS] for s in sentences.tolist()]
+    # HELD_OUT more sentences of the same language measure how well a model learned it (utility).
+    sentences = markov_sentences(cfg.sentences + HELD_OUT, cfg.vocab, cfg.length, gen)
+    corpus = [[BOS, *s, EOS] for s in sentences[: cfg.sentences].tolist()]
+    held_out = pad_batch([[BOS, *s, EOS] for s in sentences[cfg.sentences :].tolist()])
     names = torch.arange(WORD0 + cfg.vocab, vocab).view(len(counts), cfg.canaries)
     secrets = torch.randint(10, (len(counts), cfg.canaries, cfg.digits), generator=gen)
     for g, r in enumerate(counts):
         for name, secret in zip(names[g].tolist(), secrets[g].tolist()):
             corpus += [canary_prefix(name) + [DIGIT0 + d for d in secret] + [EOS]] * r
 
+    place = 10 ** torch.arange(cfg.digits - 1, -1, -1)
+
+    def attack(model: LanguageModel) -> dict[str, dict[str, float]]:
+        """Exposure and beam-search extraction of every canary, averaged per repetition group."""
+        model.eval()
+        per_group = {}
+        for g, r in enumerate(counts):
+            exposures, matches = [], []
+            for name, secret in zip(names[g].tolist(), secrets[g]):
+                scores = candidate_log_perplexities(model, name, cfg.digits)
+                exposures.append(metrics.exposure(float(scores[int((secret * place).sum())]), scores.tolist()))
+                matches.append(metrics.exact_match(beam_extract(model, name, cfg.digits, cfg.beam), secret.tolist()))
+            per_group[f"planted {r}x"] = {"exposure": float(np.mean(exposures)), "exact-match": float(np.mean(matches))}
+        return per_group
+
+    def held_out_loss(model: LanguageModel) -> float:
+        with torch.no_grad():
+            return float(next_token_loss(model, held_out))
+
     model = LanguageModel(vocab, cfg.hidden)
     with one_thread():
-        loss = train(model, corpus, cfg.epochs, cfg.lr, gen)
-    model.eval()
-
-    place = 10 ** torch.arange(cfg.digits - 1, -1, -1)
-    per_group: dict[str, dict[str, float]] = {}
-    for g, r in enumerate(counts):
-        exposures, matches = [], []
-        for name, secret in zip(names[g].tolist(), secrets[g]):
-            scores = candidate_log_perplexities(model, name, cfg.digits)
-            exposures.append(metrics.exposure(float(scores[int((secret * place).sum())]), scores.tolist()))
-            matches.append(metrics.exact_match(beam_extract(model, name, cfg.digits, cfg.beam), secret.tolist()))
-        per_group[f"planted {r}x"] = {"exposure": float(np.mean(exposures)), "exact-match": float(np.mean(matches))}
+        train(model, corpus, cfg.epochs, cfg.lr, gen)
+    per_group = attack(model)
 
     n = 10**cfg.digits
     # A secret at a uniformly random rank k: exposure log2 n - log2 k, averaged over k = 1..n.
@@ -232,8 +295,15 @@ def run(cfg: Config) -> Result:
         "attack column": f"canaries {most} (the most repeated group)",
         "per_group": per_group,
         "max possible exposure (bits)": math.log2(n),
-        "final training loss": loss,
+        "held-out loss (nats per token)": held_out_loss(model),
     }
+    if cfg.dp_epsilon > 0:
+        with one_thread():
+            dp_model = train_dp(vocab, corpus, cfg, cfg.seed)
+        dp_groups = attack(dp_model)
+        baselines[f"{most} under DP-SGD (eps {cfg.dp_epsilon:g})"] = dp_groups[most]
+        extra["dp_per_group"] = dp_groups
+        extra["DP-SGD held-out loss (nats per token)"] = held_out_loss(dp_model)
     return Result(metrics=dict(per_group[most]), baselines=baselines, extra=extra)
 
 

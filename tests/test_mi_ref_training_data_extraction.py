@@ -37,10 +37,19 @@ def test_exposure_grows_with_repetition(result):
     assert groups["planted 1x"]["exact-match"] == 0.0
 
 
+@pytest.mark.slow
+def test_dp_sgd_stops_extraction_at_a_utility_cost(result):
+    dp = result.extra["dp_per_group"]["planted 16x"]
+    assert dp["exact-match"] == 0.0
+    assert dp["exposure"] < result.metrics["exposure"] - 5
+    # The price: the DP model predicts held-out sentences of the language worse.
+    assert result.extra["DP-SGD held-out loss (nats per token)"] > result.extra["held-out loss (nats per token)"] + 0.1
+
+
 def test_never_planted_secrets_sit_near_chance():
     # Secrets whose canary never entered the training text: their exposure must stay near the
     # uniform-rank expectation (about 1.44 bits), far from the 13.3-bit maximum, and none is extracted.
-    res = tde.run(tde.Config(seed=1, repetitions="0,1", sentences=300, epochs=2, canaries=6))
+    res = tde.run(tde.Config(seed=1, repetitions="0,1", sentences=300, epochs=2, canaries=6, dp_epsilon=0))
     control = res.extra["per_group"]["planted 0x"]
     assert control["exposure"] < 5
     assert control["exact-match"] == 0.0
@@ -79,7 +88,9 @@ def test_bad_repetitions_are_refused(text):
         tde.Config(repetitions=text)
 
 
-@pytest.mark.parametrize("bad", [{"digits": 0}, {"digits": 6}, {"beam": 0}, {"lr": 0.0}, {"canaries": 0}])
+@pytest.mark.parametrize(
+    "bad", [{"digits": 0}, {"digits": 6}, {"beam": 0}, {"lr": 0.0}, {"canaries": 0}, {"dp_epsilon": -1.0}]
+)
 def test_impossible_settings_are_rejected(bad):
     with pytest.raises(ValueError):
         tde.Config(**bad)
