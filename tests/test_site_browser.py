@@ -186,3 +186,118 @@ def test_term_table_sorts_by_year(page, site):
     assert before == sorted(before, reverse=True) and len(set(before)) > 1
     page.locator("table.mi-papers th", has_text="Year").click()
     assert [int(t) for t in cells.all_inner_texts()] == sorted(before)
+
+
+PHONE = {"width": 390, "height": 844}
+# WCAG AA contrast of a text element against what is behind it (semi-transparent backgrounds blended
+# down to the page's white), computed in the page.
+CONTRAST_JS = """e => {
+  const rgba = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const layers = [];
+  for (let n = e; n; n = n.parentElement) {
+    const c = rgba(getComputedStyle(n).backgroundColor);
+    if (c.length && (c[3] ?? 1) > 0) { layers.push(c); if ((c[3] ?? 1) >= 1) break; }
+  }
+  let bg = [255, 255, 255];
+  for (const c of layers.reverse()) { const a = c[3] ?? 1; bg = bg.map((v, i) => v * (1 - a) + c[i] * a); }
+  const f = rgba(getComputedStyle(e).color), a = f[3] ?? 1;
+  const fg = bg.map((v, i) => f[i] * a + v * (1 - a));
+  const lum = c => c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def test_no_page_scrolls_sideways_on_a_phone(page, site):
+    # Material frames and scrolls only class-less tables; ours (paper lists, facts, results, the home
+    # matrix) once pushed whole pages sideways on a phone. A wide table now scrolls inside itself.
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    for path in (
+        "index.html",
+        "explore.html",
+        f"generated/papers/{KNOWN}.html",
+        "generated/taxonomy/setting/federated.html",
+        "generated/metrics/psnr.html",
+        "generated/reference/gradient_inversion.html",
+        "generated/reference/results.html",
+        "generated/help-wanted.html",
+    ):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 0, f"{path} is {wide}px wider than a phone's screen"
+    assert page.errors == []
+
+
+def test_paper_facts_stack_on_a_phone(page, site):
+    base, _ = site
+    page.goto(base + f"generated/papers/{KNOWN}.html")
+    left = "e => Math.round(e.getBoundingClientRect().left)"
+    dt, dd = page.locator("dl.mi-facts dt").first, page.locator("dl.mi-facts dd").first
+    assert dd.evaluate(left) > dt.evaluate(left)  # two columns on a wide screen
+    page.set_viewport_size(PHONE)
+    assert dd.evaluate(left) == dt.evaluate(left)  # name above value on a phone, not a squeezed column
+
+
+def test_badges_and_matrix_numbers_are_readable(page, site):
+    base, _ = site
+    page.goto(base + "conventions.html")
+    badges = page.locator(".mi-badge")
+    assert badges.count() >= 9
+    for i in range(badges.count()):
+        badge = badges.nth(i)
+        assert badge.evaluate(CONTRAST_JS) >= 4.5, badge.inner_text()
+    page.goto(base)
+    for cls in ("mi-heat-0", "mi-heat-1", "mi-heat-2", "mi-heat-3", "mi-heat-4"):
+        # Each step of the scale, whether or not today's counts use it.
+        ratio = page.evaluate(
+            f"""() => {{ const a = document.createElement('a'); a.href = '#'; a.className = '{cls}'; a.textContent = '9';
+            document.querySelector('.mi-matrix td').appendChild(a); return ({CONTRAST_JS})(a); }}"""
+        )
+        assert ratio >= 4.5, cls
+
+
+def test_explore_filters_fold_away_on_a_phone_and_say_what_is_on(page, site):
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    page.goto(base + "explore.html?modality=image&code=1")
+    page.locator("#mi-explore-results tbody tr").first.wait_for()
+    panel = page.locator("details.mi-explore-panel")
+    assert not panel.evaluate("d => d.open")
+    assert page.locator(".mi-explore-count").evaluate("e => e.getBoundingClientRect().bottom") < PHONE["height"]
+    assert page.locator("details.mi-explore-panel > summary").inner_text() == "Filters and sort (2 on)"
+    page.locator("details.mi-explore-panel > summary").click()
+    page.locator("input[data-facet='setting'][value='federated']").check()
+    assert page.locator("details.mi-explore-panel > summary").inner_text() == "Filters and sort (3 on)"
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(base + "explore.html")
+    page.locator("#mi-explore-results tbody tr").first.wait_for()
+    assert page.locator("details.mi-explore-panel").evaluate("d => d.open")
+    assert page.locator("details.mi-explore-panel > summary").inner_text() == "Filters and sort"
+    assert page.errors == []
+
+
+def test_explore_count_is_one_live_region_and_controls_show_keyboard_focus(page, site):
+    base, cat = site
+    page.goto(base + "explore.html")
+    page.locator("#mi-explore-results tbody tr").first.wait_for()
+    # A screen reader announces changes of a live region it already knows, not a new one put in its place.
+    page.evaluate("window.miCount = document.querySelector('.mi-explore-count')")
+    page.locator("input[name='code']").check()
+    assert page.evaluate("document.querySelector('.mi-explore-count') === window.miCount")
+    with_code = sum(1 for p in cat.papers.values() if p.code)
+    assert page.locator(".mi-explore-count").inner_text() == f"{with_code} of {len(cat.papers)} papers"
+    assert page.locator(".mi-explore-count").get_attribute("aria-live") == "polite"
+    # Keyboard focus is visible on the text box and on a checkbox reached with Tab.
+    page.locator("input[name='q']").focus()
+    for steps in (0, 3):  # q, then from, to, code
+        for _ in range(steps):
+            page.keyboard.press("Tab")
+        style = page.evaluate(
+            "(() => { const s = getComputedStyle(document.activeElement); return [document.activeElement.name,"
+            " s.outlineStyle, parseFloat(s.outlineWidth)]; })()"
+        )
+        assert style[1] != "none" and style[2] > 0, style
+    assert style[0] == "code"

@@ -97,6 +97,9 @@ def test_a_built_page_for_every_record(real_site):
         assert (site / "generated" / "metrics" / f"{mid}.html").is_file()
     for name in ("catalogue.json", "catalogue.bib", "papers.csv", "catalogue.csl.json", "catalogue.schema.json"):
         assert (site / "generated" / "downloads" / name).is_file()
+    # The contributing guide is a page of the site, reached from every page's navigation.
+    assert "".join(parse(site / "generated" / "contributing.html").h1).strip().rstrip("¶") == "Contributing"
+    assert 'href="generated/contributing.html"' in (site / "index.html").read_text(encoding="utf-8")
 
 
 def test_atom_feed_lists_the_newest_entries_with_working_links(real_site):
@@ -117,7 +120,12 @@ def test_search_index_has_papers_not_long_lists(real_site):
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert {f"generated/papers/{pid}.html" for pid in cat.papers} <= locations
-    assert not any(loc.startswith("generated/taxonomy/attack_family/") for loc in locations)
+    # A term page is found by its name (searching "gradient inversion" should offer the term's page), but
+    # its paper table stays out of the index: no paper title is repeated there.
+    term = next(d for d in index["docs"] if d["location"] == "generated/taxonomy/attack_family/gradient-inversion.html")
+    assert term["title"] == "Gradient inversion (Attack family)" and term["boost"] > 1
+    assert not any(p.title in term["text"] for p in cat.papers.values())
+    assert not any(loc.startswith(("generated/whats-new", "generated/help-wanted")) for loc in locations)
     paper = cat.papers["zhang2020gmi"]
     doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi.html")
     assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]

@@ -334,3 +334,66 @@ def test_help_wanted_lists_exactly_the_incomplete_entries(real):
     wanted = {pid for pid, p in cat.papers.items() if p.kind != "survey" and not (p.datasets and p.metrics)}
     assert set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', experiments)) == wanted
     assert f"{len(wanted)} papers do not yet list" in experiments
+
+
+def test_metric_definition_shows_its_math_as_code_not_prose(catalog_root):
+    # The site loads no math renderer: LaTeX read as prose ("$\mathrm{PSNR} = ...$ where MAX is") was
+    # unreadable, so $...$ spans are set as code, as on module pages.
+    metric = catalog_root / "catalog" / "metrics" / "toymetric.yaml"
+    metric.write_text(
+        metric.read_text(encoding="utf-8").replace('definition: "$t = 1$"', 'definition: "$t < 1$ where t is toy."'),
+        encoding="utf-8",
+    )
+    page = pages.render_site(load_catalog(catalog_root), catalog_root)["metrics/toymetric.md"]
+    assert '<code class="mi-math">$t &lt; 1$</code> where t is toy.' in page
+
+
+def test_module_docstring_links_the_papers_it_names(real):
+    _, files = real
+    mod = refcode.read_modules(REPO)["gradient_inversion"]
+    assert "`zhu2019dlg`" in mod.docstring
+    page = files["reference/gradient_inversion.md"]
+    assert '<a href="../papers/zhu2019dlg.html"><code>zhu2019dlg</code></a>' in page
+    # Code that is not a paper ID stays plain code.
+    out = pages.docstring_html("`zhu2019dlg` and `x.grad`", lambda pid: "p.html" if pid == "zhu2019dlg" else None)
+    assert '<a href="p.html"><code>zhu2019dlg</code></a>' in out and "<code>x.grad</code>" in out
+
+
+def test_help_wanted_edit_links_name_their_paper(real):
+    # Hundreds of links all called "edit" tell a screen-reader user nothing in a links list.
+    cat, files = real
+    page = files["help-wanted.md"]
+    pid = next(pid for pid, p in cat.papers.items() if p.unverified)
+    title = html.escape(cat.papers[pid].title)
+    assert f'aria-label="Edit the entry of {title}">edit</a>' in page
+    assert page.count(">edit</a>") == page.count('aria-label="Edit the entry of ') > 0  # every one of them
+
+
+def test_contributing_guide_is_a_page_of_the_site(tmp_path):
+    root = write_catalog(tmp_path)
+    (root / "mkdocs.yml").write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "CONTRIBUTING.md").write_text(
+        "# Contributing\n\n## Add a paper\n\nSee [the catalogue](catalog/README.md) and [us](https://x.org/).\n",
+        encoding="utf-8",
+    )
+    files = pages.render_site(load_catalog(root), root)
+    page = files["contributing.md"]
+    assert page.startswith("---\ntitle: Contributing\n---\n") and "## Add a paper" in page
+    # A link into the repository goes to the repository; an absolute one is kept.
+    assert "](https://github.com/mi-catalogue/mi-catalogue/blob/main/catalog/README.md)" in page
+    assert "](https://x.org/)" in page
+    assert 'href="contributing.html#add-a-paper"' in files["help-wanted.md"]
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert {"Contributing": "generated/contributing.md"} in next(i["About"] for i in config["nav"] if "About" in i)
+    (root / "CONTRIBUTING.md").unlink()  # without the file, the page points to the repository
+    assert "CONTRIBUTING.md</a> in the repository" in pages.render_site(load_catalog(root), root)["contributing.md"]
+
+
+def test_term_pages_are_searchable_but_their_paper_tables_are_not(real):
+    _, files = real
+    page = files["taxonomy/attack_family/gradient-inversion.md"]
+    meta = yaml.safe_load(page.split("---")[1])
+    assert meta["search"] == {"boost": pages.TERM_BOOST}  # indexed (no exclude), ranked above single papers
+    assert "exclude" not in yaml.safe_load(files["taxonomy/attack_family/index.md"].split("---")[1]).get("search", {})
+    for table in re.findall(r"<table[^>]*>", page + files["taxonomy/attack_family/index.md"]):
+        assert 'data-search-exclude="1"' in table

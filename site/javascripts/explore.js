@@ -16,6 +16,7 @@
   var ID = 0, TITLE = 1, AUTHORS = 2, YEAR = 3, VENUE = 4, FLAGS = 5, FACETS = 6;
   var CODE = 1, REF = 2;
   var PAGE = 200; // rows drawn at once; "Show all" draws the rest
+  var NARROW = "(max-width: 59.984em)"; // Material's breakpoint below which the sidebars fold away
   var SORTS = [["year-desc", "Newest first"], ["year-asc", "Oldest first"], ["title", "Title"], ["venue", "Venue"]];
 
   function el(tag, attrs, text) {
@@ -142,10 +143,22 @@
     }
 
     // --- the form --------------------------------------------------------------------------------
+    // The filters sit in a <details>: open on wide screens, closed on phones, where they would otherwise
+    // push the results three screens down. Its summary says how many filters are on.
+    var panel = el("details", { "class": "mi-explore-panel" });
+    var panelSummary = el("summary", {}, "Filters and sort");
     var form = el("form", { "class": "mi-explore-filters", role: "search", "aria-label": "Filters" });
+    panel.appendChild(panelSummary);
+    panel.appendChild(form);
+    panel.open = !(window.matchMedia && window.matchMedia(NARROW).matches);
     var results = el("div", { "class": "mi-explore-results", id: "mi-explore-results" });
+    // One live region for the whole life of the page (a region that is replaced is not announced).
+    var countLine = el("p", { "class": "mi-explore-count", "aria-live": "polite" });
+    var list = el("div");
+    results.appendChild(countLine);
+    results.appendChild(list);
     var layout = el("div", { "class": "mi-explore" });
-    layout.appendChild(form);
+    layout.appendChild(panel);
     layout.appendChild(results);
     root.textContent = "";
     root.appendChild(layout);
@@ -260,12 +273,10 @@
     }
 
     function drawResults(shown) {
-      results.textContent = "";
-      var summary = el("p", { "class": "mi-explore-count", "aria-live": "polite" },
-        shown.length + " of " + papers.length + " papers");
-      results.appendChild(summary);
+      list.textContent = "";
+      countLine.textContent = shown.length + " of " + papers.length + " papers";
       if (!shown.length) {
-        results.appendChild(el("p", {}, "No paper matches every filter. Untick a value or clear the filters."));
+        list.appendChild(el("p", {}, "No paper matches every filter. Untick a value or clear the filters."));
         return;
       }
       var table = el("table", { "class": "mi-papers" });
@@ -294,11 +305,11 @@
         tr.appendChild(badges);
         body.appendChild(tr);
       });
-      results.appendChild(table);
+      list.appendChild(table);
       if (!state.all && shown.length > PAGE) {
         var more = el("button", { type: "button", "class": "md-button" }, "Show all " + shown.length + " papers");
         more.addEventListener("click", function () { state.all = true; drawResults(shown); });
-        results.appendChild(more);
+        list.appendChild(more);
       }
     }
 
@@ -328,6 +339,9 @@
           venue.appendChild(option);
         });
       venue.value = String(state.venue);
+      var active = state.selected.reduce(function (n, set) { return n + Object.keys(set).length; }, 0) +
+        [state.venue >= 0, state.q, state.from !== null, state.to !== null, state.code, state.ref].filter(Boolean).length;
+      panelSummary.textContent = "Filters and sort" + (active ? " (" + active + " on)" : "");
       drawResults(shown);
     }
 

@@ -138,9 +138,11 @@ def clean(root: Path) -> None:
 
 
 def copy_sources(src: Path, dst: Path, with_catalog: bool = True) -> Path:
-    """Copy what a build reads (mkdocs.yml, hand-written pages, mi_ref, optionally catalog/) to dst,
-    leaving generated files behind: used to build synthetic catalogues in a scratch folder."""
+    """Copy what a build reads (mkdocs.yml, CONTRIBUTING.md, hand-written pages, mi_ref, optionally catalog/)
+    to dst, leaving generated files behind: used to build synthetic catalogues in a scratch folder."""
     shutil.copy2(src / "mkdocs.yml", dst / "mkdocs.yml")
+    if (src / "CONTRIBUTING.md").is_file():  # the site's Contributing page is generated from it
+        shutil.copy2(src / "CONTRIBUTING.md", dst / "CONTRIBUTING.md")
     shutil.copytree(
         src / DOCS_DIR,
         dst / DOCS_DIR,

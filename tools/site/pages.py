@@ -22,6 +22,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,7 @@ PAPERS = f"{GENERATED}/papers"
 BRANCH = "main"
 WHATS_NEW_COUNT = 50
 SEARCH_EXCLUDE = {"search": {"exclude": True}}  # lists that repeat paper titles: keep them out of the index
+TERM_BOOST = 3  # search rank multiplier of taxonomy term pages (Material's `search.boost`)
 
 
 # --- links -----------------------------------------------------------------------------------------
@@ -137,7 +139,9 @@ def code_html(code: str, lexer) -> Markup:
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
 
 
-def docstring_html(text: str) -> Markup:
+def docstring_html(text: str, paper_link: Callable[[str], str | None] | None = None) -> Markup:
+    """`paper_link` (paper ID -> URL, or None for anything else): a code span holding just a catalogue
+    paper's ID becomes a link to its page, so a module page's `zhu2019dlg` leads to the paper."""
     spans: list[str] = []
 
     def stash(m: re.Match) -> str:
@@ -149,7 +153,26 @@ def docstring_html(text: str) -> Markup:
     md.inlinePatterns.deregister("html")
     out = md.convert(_MATH.sub(stash, text))
     out = re.sub(r"MIMATH(\d+)X", lambda m: f'<code class="mi-math">{html.escape(spans[int(m.group(1))])}</code>', out)
+    if paper_link is not None:
+
+        def link(m: re.Match) -> str:
+            url = paper_link(html.unescape(m.group(1)))
+            return f'<a href="{html.escape(url)}">{m.group(0)}</a>' if url else m.group(0)
+
+        out = re.sub(r"<code>([^<]+)</code>", link, out)
     return Markup(out)
+
+
+def math_text(text: str) -> Markup:
+    """Plain text with its $...$ spans set as code, as on module pages: the site loads no math renderer,
+    and LaTeX source read as code is clearer than LaTeX read as prose."""
+    parts, last = [], 0
+    for m in _MATH.finditer(text):
+        parts.append(html.escape(text[last : m.start()], quote=False))
+        parts.append(f'<code class="mi-math">{html.escape(m.group(0), quote=False)}</code>')
+        last = m.end()
+    parts.append(html.escape(text[last:], quote=False))
+    return Markup("".join(parts))
 
 
 # --- the catalogue's pages -------------------------------------------------------------------------
@@ -318,7 +341,11 @@ def render_term(site: Site, facet: str, term_id: str) -> str:
         rows=site.rows(here, site.sorted_papers(ids)),
         note="Papers filed under this term or one of its sub-terms." if children else "",
     )
-    return md_page(f"{term.label} ({site.facet_label(facet)})", body, SEARCH_EXCLUDE)
+    # Indexed for search, and boosted so that a search for a term's name ("federated", "gradient inversion")
+    # puts its page first, above the many papers that use the words; the paper table stays out of the index
+    # (data-search-exclude), so titles are not repeated there. The seed survey's sections rank below.
+    boost = TERM_BOOST - 1 if facet == "seed_section" else TERM_BOOST
+    return md_page(f"{term.label} ({site.facet_label(facet)})", body, {"search": {"boost": boost}})
 
 
 def _tree_ids(site: Site, facet: str, parent: str | None = None, depth: int = 0) -> list[tuple[str, int]]:
@@ -368,7 +395,7 @@ def render_facet(site: Site, facet: str) -> str:
         all_rows=all_rows,
         explore=explore_link,
     )
-    return md_page(facet_obj.label, body, SEARCH_EXCLUDE)
+    return md_page(facet_obj.label, body)  # indexed: its terms and their descriptions; tables are excluded
 
 
 def render_taxonomy_index(site: Site) -> str:
@@ -443,7 +470,7 @@ def render_metric(site: Site, mid: str) -> str:
     m = site.cat.metrics[mid]
     facts = [
         ("Measures", m.measures, None),
-        ("Definition", m.definition, None),
+        ("Definition", math_text(m.definition), None),
         ("A stronger attack or closer match gives", f"{m.direction} values", None),
         ("Range", m.range, None),
     ]
@@ -514,7 +541,9 @@ def render_module(site: Site, mod: refcode.Module) -> str:
         "module.html.j2",
         mod=mod,
         breadcrumbs=[("Reference code", href(here, f"{GENERATED}/reference/index.md"))],
-        docstring_html=docstring_html(mod.docstring),
+        docstring_html=docstring_html(
+            mod.docstring, lambda pid: href(here, paper_page(pid)) if pid in site.cat.papers else None
+        ),
         source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
         rows=site.rows(here, site.sorted_papers(known)),
         unknown_papers=sorted(named - set(known)),
@@ -721,13 +750,35 @@ def render_help_wanted(site: Site) -> str:
         leads=leads,
         out_of_scope=sum(row.verdict == "out-of-scope" for row in candidates),
         screened_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/{screened.TABLE}"),
-        contributing_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/CONTRIBUTING.md#add-a-paper"),
+        contributing_url=href(here, CONTRIBUTING_PAGE) + "#add-a-paper",
         prefix=_rows_prefix(here),
     )
     return md_page("Help wanted", body, SEARCH_EXCLUDE)
 
 
 ATOM = "http://www.w3.org/2005/Atom"
+
+
+CONTRIBUTING_PAGE = f"{GENERATED}/contributing.md"
+_RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)")
+
+
+def render_contributing(root: Path, repo_url: str) -> str:
+    """The repository's CONTRIBUTING.md as a page of the site (Markdown as written; it is the project's own
+    text, not catalogue data), so the guide is one click from Help wanted and every page's navigation."""
+    path = root / "CONTRIBUTING.md"
+    if path.is_file():
+        # A relative link there points into the repository, not the site: send it to the repository (a link
+        # MkDocs cannot resolve would also fail the strict build).
+        text = _RELATIVE_LINK.sub(
+            lambda m: f"]({safe_url(f'{repo_url}/blob/{BRANCH}/{m.group(1)}')})", path.read_text(encoding="utf-8")
+        )
+        return f"---\ntitle: Contributing\n---\n\n{text}"
+    url = safe_url(f"{repo_url}/blob/{BRANCH}/CONTRIBUTING.md")
+    return md_page(
+        "Contributing",
+        f'<h1>Contributing</h1>\n<p>See <a href="{html.escape(url)}">CONTRIBUTING.md</a> in the repository.</p>',
+    )
 
 
 def render_feed(site: Site, site_url: str | None) -> bytes:
@@ -879,6 +930,7 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
         put(f"{GENERATED}/reference/{mod.name}.md", render_module(site, mod))
     put(f"{GENERATED}/whats-new.md", render_whats_new(site))
     put(f"{GENERATED}/help-wanted.md", render_help_wanted(site))
+    put(CONTRIBUTING_PAGE, render_contributing(root, config["repo_url"]))
     put(f"{GENERATED}/feed.xml", render_feed(site, config["site_url"]))
     downloads = export.render_exports(cat, bib)
     for name, text in downloads.items():
