@@ -34,6 +34,9 @@ lookup, no learning). With the defaults (seed 0, 300 victims' 6-word prompts ove
 Every prompt the search certifies is the true one, and with noise of standard deviation 1.0 on
 the hidden states (whose entries lie in [-1, 1]) 94% of prompts still come back exactly.
 
+Papers: `morris2024lmi` (ICLR 2024), `skapars2025soda` (SODA, arXiv 2025), `nikolaou2026injective`
+(SipIt, ICLR 2026).
+
 How this differs from the papers:
 
 1. The target is a one-layer GRU trained on a toy "language" (sentences from a mixture of random

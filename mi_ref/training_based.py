@@ -42,7 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from mi_ref import metrics
-from mi_ref.harness import NUM_CLASSES, Result, cli, digits_world, seed_everything
+from mi_ref.harness import Result, cli, digits_world, seed_everything
 
 PAPERS = ("yang2019adversarial",)
 
@@ -99,24 +99,31 @@ def features(confidences: np.ndarray) -> torch.Tensor:
     return torch.tensor(1 + log_p / -np.log(LOG_FLOOR), dtype=torch.float32)
 
 
-def train_decoder(query: Callable[[np.ndarray], np.ndarray], x_aux: np.ndarray, cfg: Config) -> nn.Module:
-    """Fit g: phi(f(x)) -> x on the auxiliary images x_aux (N, 8, 8), querying the black box once."""
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    inputs = features(query(x_aux))  # (N, 10): the only thing the target ever gives us
-    pixels = torch.tensor(x_aux, dtype=torch.float32).flatten(1)  # (N, 64)
+def fit_decoder(
+    inputs: torch.Tensor, pixels: torch.Tensor, hidden: int, epochs: int, lr: float, seed: int
+) -> nn.Module:
+    """Fit an MLP decoder inputs (N, D) -> pixel logits (N, 64) with per-pixel binary cross-entropy."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     decoder = nn.Sequential(
-        nn.Linear(NUM_CLASSES, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(),
-        nn.Linear(cfg.hidden, 64),
+        nn.Linear(inputs.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+        nn.Linear(hidden, 64),
     )  # fmt: skip
-    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
-    for _ in range(cfg.epochs):
+    opt = torch.optim.Adam(decoder.parameters(), lr=lr)
+    for _ in range(epochs):
         for idx in torch.randperm(len(pixels), generator=gen).split(64):
             loss = F.binary_cross_entropy_with_logits(decoder(inputs[idx]), pixels[idx])  # per-pixel BCE
             opt.zero_grad()
             loss.backward()
             opt.step()
     return decoder.eval()
+
+
+def train_decoder(query: Callable[[np.ndarray], np.ndarray], x_aux: np.ndarray, cfg: Config) -> nn.Module:
+    """Fit g: phi(f(x)) -> x on the auxiliary images x_aux (N, 8, 8), querying the black box once."""
+    inputs = features(query(x_aux))  # (N, 10): the only thing the target ever gives us
+    pixels = torch.tensor(x_aux, dtype=torch.float32).flatten(1)  # (N, 64)
+    return fit_decoder(inputs, pixels, cfg.hidden, cfg.epochs, cfg.lr, cfg.seed)
 
 
 def invert(decoder: nn.Module, confidences: np.ndarray) -> np.ndarray:

@@ -27,6 +27,9 @@ text, each repeated $r$ times, train a small language model $p_\\theta$, then me
   language less well). A sequence planted $r$ times is protected only at about $r\\varepsilon$ by
   group privacy, yet here the noise is enough.
 
+Papers: `carlini2019secretsharer` (USENIX Security 2019), `carlini2021extracting` (USENIX Security
+2021), `kandpal2022dedup` (ICML 2022).
+
 How this differs from the papers:
 
 1. The model is a one-layer GRU trained for 8 epochs on 2,000 eight-word sentences from a random
