@@ -12,6 +12,7 @@ import http.server
 import os
 import shutil
 import threading
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,37 @@ def test_explore_count_is_one_live_region_and_controls_show_keyboard_focus(page,
         )
         assert style[1] != "none" and style[2] > 0, style
     assert style[0] == "code"
+
+
+def _first_letters(titles: list[str]) -> list[str]:
+    """Each title's first letter or digit, accents folded: what an alphabetical order is judged by."""
+    folded = (unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode().casefold() for t in titles)
+    return [next((c for c in t if c.isalnum()), "") for t in folded]
+
+
+def test_titles_sort_alphabetically_whatever_they_open_with(page, site):
+    # A title opening with a quote or a bracket once sorted before "A" in Explore and after "Z" in tables.
+    base, cat = site
+    odd = [p for p in cat.papers.values() if not p.title[0].isalnum() and p.setting]
+    assert odd, "the catalogue has titles that open with punctuation"
+    page.goto(base + "explore.html?sort=title")
+    page.locator("#mi-explore-results tbody tr").first.wait_for()
+    shown_ids(page)  # every row
+    letters = _first_letters(page.locator("#mi-explore-results tbody td:nth-child(2) > a").all_inner_texts())
+    assert len(letters) == len(cat.papers) and letters == sorted(letters)
+    term = odd[0].setting[0]
+    page.goto(base + f"generated/taxonomy/setting/{term}.html")
+    page.locator("table.mi-papers th", has_text="Title").click()
+    letters = _first_letters(page.locator("table.mi-papers tbody td:nth-child(2) > a").all_inner_texts())
+    assert letters == sorted(letters)
+
+
+def test_whats_new_dates_stay_on_one_line_on_a_phone(page, site):
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    page.goto(base + "generated/whats-new.html")
+    lines = page.locator("table.mi-papers tbody td").first.evaluate(
+        "td => { const r = document.createRange(); r.selectNodeContents(td); "
+        "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
+    )
+    assert lines == 1

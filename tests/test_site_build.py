@@ -129,6 +129,7 @@ def test_search_index_has_papers_not_long_lists(real_site):
     paper = cat.papers["zhang2020gmi"]
     doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi.html")
     assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]
+    assert "Cite as" not in doc["text"] and "BibTeX" not in doc["text"]  # headings of excluded blocks
 
 
 def test_strict_build_fails_on_a_broken_link(tmp_path):

@@ -17,6 +17,8 @@
   var CODE = 1, REF = 2;
   var PAGE = 200; // rows drawn at once; "Show all" draws the rest
   var NARROW = "(max-width: 59.984em)"; // Material's breakpoint below which the sidebars fold away
+  // Titles in alphabetical order whatever they open with (a quote, a bracket), as in the paper tables.
+  var TEXT_ORDER = new Intl.Collator("en", { ignorePunctuation: true, numeric: true });
   var SORTS = [["year-desc", "Newest first"], ["year-asc", "Oldest first"], ["title", "Title"], ["venue", "Venue"]];
 
   function el(tag, attrs, text) {
@@ -261,9 +263,9 @@
     // --- drawing ---------------------------------------------------------------------------------
     function compare(a, b) {
       var x = a.row, y = b.row;
-      var byTitle = x[TITLE].localeCompare(y[TITLE]);
+      var byTitle = TEXT_ORDER.compare(x[TITLE], y[TITLE]);
       if (state.sort === "title") return byTitle;
-      if (state.sort === "venue") return data.venues[x[VENUE]][1].localeCompare(data.venues[y[VENUE]][1]) || byTitle;
+      if (state.sort === "venue") return TEXT_ORDER.compare(data.venues[x[VENUE]][1], data.venues[y[VENUE]][1]) || byTitle;
       if (state.sort === "year-asc") return x[YEAR] - y[YEAR] || byTitle;
       return y[YEAR] - x[YEAR] || byTitle;
     }
@@ -333,7 +335,7 @@
       venue.appendChild(el("option", { value: "-1" }, "Any venue"));
       data.venues
         .map(function (v, i) { return [v[1], i]; })
-        .sort(function (a, b) { return a[0].localeCompare(b[0]); })
+        .sort(function (a, b) { return TEXT_ORDER.compare(a[0], b[0]); })
         .forEach(function (pair) {
           var option = el("option", { value: String(pair[1]) }, pair[0] + " (" + venueCounts[pair[1]] + ")");
           venue.appendChild(option);

@@ -3,9 +3,12 @@
 (function () {
   "use strict";
 
+  // Text in alphabetical order whatever it opens with (a quote, a bracket), numbers inside it by value.
+  var TEXT_ORDER = new Intl.Collator("en", { ignorePunctuation: true, numeric: true, sensitivity: "base" });
+
   function cellValue(row, index, kind) {
     var text = row.cells[index] ? row.cells[index].textContent.trim() : "";
-    return kind === "number" ? parseFloat(text) || 0 : text.toLocaleLowerCase();
+    return kind === "number" ? parseFloat(text) || 0 : text;
   }
 
   function sortBy(table, th) {
@@ -16,7 +19,7 @@
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
       var x = cellValue(a, index, kind), y = cellValue(b, index, kind);
-      var order = x < y ? -1 : x > y ? 1 : 0;
+      var order = kind === "number" ? x - y : TEXT_ORDER.compare(x, y);
       return ascending ? order : -order;
     });
     rows.forEach(function (row) { body.appendChild(row); });
