@@ -397,3 +397,34 @@ def test_term_pages_are_searchable_but_their_paper_tables_are_not(real):
     assert "exclude" not in yaml.safe_load(files["taxonomy/attack_family/index.md"].split("---")[1]).get("search", {})
     for table in re.findall(r"<table[^>]*>", page + files["taxonomy/attack_family/index.md"]):
         assert 'data-search-exclude="1"' in table
+
+
+def test_paper_links_do_not_repeat_the_doi_or_arxiv_page(catalog_root):
+    # 802 of 1,280 pages once listed "Paper" and "arXiv ..." (or "DOI ...") leading to the same page.
+    path = catalog_root / "catalog" / "papers" / "doe2021example.yaml"
+    original = path.read_text(encoding="utf-8")
+
+    def links(url: str) -> str:
+        path.write_text(original.replace("url: https://example.org/paper", f"url: {url}"), encoding="utf-8")
+        page = pages.render_site(load_catalog(catalog_root), catalog_root)["papers/doe2021example.md"]
+        return re.search(r"<dt>Links</dt><dd>(.*?)</dd>", page).group(1)
+
+    assert ">Paper</a>" not in links("http://arxiv.org/pdf/2101.00001v2.pdf")
+    assert ">Paper</a>" not in links("https://dx.doi.org/10.1109/cvpr46437.2021.00001")
+    shown = links("https://example.org/paper")
+    assert shown.index(">Paper</a>") < shown.index(">DOI 10.1109") < shown.index(">arXiv 2101.00001</a>")
+
+
+def test_no_paper_page_links_one_place_twice(real):
+    cat, files = real
+    for pid in cat.papers:
+        block = re.search(r"<dt>Links</dt><dd>(.*?)</dd>", files[f"papers/{pid}.md"]).group(1)
+        targets = [
+            re.sub(
+                r"(v\d+)?(\.pdf)?$", "", h.split("://")[-1].removeprefix("www.").rstrip("/").replace("/pdf/", "/abs/")
+            )
+            .replace("dx.doi.org", "doi.org")
+            .casefold()
+            for h in re.findall(r'<a href="([^"]+)"', block)
+        ]
+        assert len(targets) == len(set(targets)), (pid, targets)

@@ -253,14 +253,33 @@ def cite_as(paper: Paper, site: Site) -> str:
     return text
 
 
+_ARXIV_PAGE = re.compile(r"^arxiv\.org/(?:abs|pdf)/(.+?)(?:v\d+)?(?:\.pdf)?$")
+
+
+def _same_place(url: str | None) -> str:
+    """A URL reduced to what decides where it leads: scheme, www, trailing slash, dx.doi.org, and an arXiv
+    page's pdf/abs form and version number do not."""
+    where = (url or "").split("://", 1)[-1].removeprefix("www.").rstrip("/")
+    host, _, path = where.partition("/")
+    host = {"dx.doi.org": "doi.org"}.get(host.lower(), host.lower())
+    where = f"{host}/{path}"
+    if host == "doi.org":
+        return where.casefold()  # DOIs are case-insensitive
+    m = _ARXIV_PAGE.match(where)
+    return f"arxiv.org/abs/{m.group(1)}" if m else where
+
+
 def render_paper(site: Site, paper: Paper) -> str:
     here = paper_page(paper.id)
     cat = site.cat
-    external = [("Paper", safe_url(paper.url))]
+    external = []
     if paper.doi:
         external.append((f"DOI {paper.doi}", f"https://doi.org/{paper.doi}"))
     if paper.arxiv:
         external.append((f"arXiv {paper.arxiv}", f"https://arxiv.org/abs/{paper.arxiv}"))
+    # The landing page, unless it is the DOI or arXiv page again (two links, one place).
+    if _same_place(paper.url) not in {_same_place(url) for _, url in external}:
+        external.insert(0, ("Paper", safe_url(paper.url)))
     external += [(f"Code: {url.split('://', 1)[-1]}", safe_url(url)) for url in paper.code]
     facet_rows = []
     for facet in FACETS:
