@@ -336,3 +336,20 @@ def test_whats_new_dates_stay_on_one_line_on_a_phone(page, site):
         "return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }"
     )
     assert lines == 1
+
+
+def test_sortable_headings_are_buttons_a_keyboard_can_press(page, site):
+    base, _ = site
+    page.goto(base + "generated/taxonomy/setting/federated.html")
+    heading = page.locator("table.mi-papers th", has_text="Year")
+    button = heading.get_by_role("button", name="Year")
+    assert button.count() == 1  # announced as something to press, not plain text
+    cells = page.locator("table.mi-papers tbody tr td:first-child")
+    button.focus()
+    page.keyboard.press("Enter")
+    years = [int(t) for t in cells.all_inner_texts()]
+    assert years == sorted(years) and heading.get_attribute("aria-sort") == "ascending"
+    page.keyboard.press(" ")
+    assert [int(t) for t in cells.all_inner_texts()] == sorted(years, reverse=True)
+    assert heading.get_attribute("aria-sort") == "descending"
+    assert page.errors == []

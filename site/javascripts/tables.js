@@ -1,5 +1,5 @@
-/* Sortable paper tables: click a column heading of a table.mi-sortable to sort by it, click again
- * to reverse. Plain DOM, no dependencies; tables without JavaScript keep their build-time order. */
+/* Sortable paper tables: click (or press) a column heading of a table.mi-sortable to sort by it, once
+ * more to reverse. Plain DOM, no dependencies; tables without JavaScript keep their build-time order. */
 (function () {
   "use strict";
 
@@ -27,13 +27,19 @@
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
   }
 
+  // Each sortable heading becomes a button (the WAI-ARIA sortable-table pattern): a screen reader then
+  // says it can be pressed, and the heading's aria-sort says the current order.
   document.querySelectorAll("table.mi-sortable").forEach(function (table) {
     table.querySelectorAll("th[data-sort]").forEach(function (th) {
-      th.tabIndex = 0;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "mi-sort";
+      button.textContent = th.textContent;
+      button.title = "Sort by this column";
+      th.textContent = "";
+      th.appendChild(button);
+      // On the heading, so a click on its padding sorts too; the button's own clicks (mouse, Enter, Space) bubble here.
       th.addEventListener("click", function () { sortBy(table, th); });
-      th.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(table, th); }
-      });
     });
   });
 })();
