@@ -43,6 +43,7 @@ ARGS = [
     "--disable-sync",
 ]
 KNOWN = "zhang2020gmi"  # an example record that stays in the catalogue
+BUILT: dict[str, Path] = {}  # "site": the folder the `site` fixture serves
 TIMEOUT_MS = 15_000
 
 
@@ -55,6 +56,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def site(tmp_path_factory):
     root = build.copy_sources(REPO, tmp_path_factory.mktemp("browser"))
     assert build.build(root) == 0
+    BUILT["site"] = root / "build" / "site"
     handler = functools.partial(QuietHandler, directory=str(root / "build" / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -353,3 +355,15 @@ def test_sortable_headings_are_buttons_a_keyboard_can_press(page, site):
     assert [int(t) for t in cells.all_inner_texts()] == sorted(years, reverse=True)
     assert heading.get_attribute("aria-sort") == "descending"
     assert page.errors == []
+
+
+def test_explore_opened_from_disk_says_how_to_make_it_work(page, site):
+    # mkdocs.yml promises a site readable from disk; Explore's fetch() is refused there, and the bare
+    # "Failed to fetch" it printed left the reader stuck.
+    page.unroute("**/*")  # the fixture answers every address outside the server, file:// pages included
+    page.route("http*://**/*", lambda route: route.fulfill(status=200, content_type="application/json", body="{}"))
+    page.goto((BUILT["site"] / "explore.html").as_uri())
+    message = page.locator("#mi-explore")
+    message.filter(has_text="opened from disk").wait_for()
+    assert "python -m http.server -d build/site" in message.inner_text()
+    assert message.locator("a").get_attribute("href") == "generated/taxonomy/index.html"

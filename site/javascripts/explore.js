@@ -35,7 +35,15 @@
     })
     .then(start)
     .catch(function (error) {
-      root.textContent = "Could not load the list of papers (" + error.message + ").";
+      root.textContent = "Could not load the list of papers (" + error.message + "). ";
+      if (window.location.protocol === "file:") {
+        // Browsers refuse fetch() to a page opened from disk; every other page of the site works there.
+        root.appendChild(document.createTextNode(
+          "Explore cannot read its data in a page opened from disk: browsers block that. Serve the built site " +
+          "instead (python -m http.server -d build/site, then open http://localhost:8000/explore.html), or browse the "));
+        root.appendChild(el("a", { href: "generated/taxonomy/index.html" }, "taxonomy"));
+        root.appendChild(document.createTextNode(", which works from disk too."));
+      }
     });
 
   function start(data) {
