@@ -180,7 +180,22 @@ def test_docstrings_render_markdown_without_raw_html():
     )
     assert "<strong>bold</strong>" in html and "<ol>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert '<code class="mi-math">$x_i^2$</code>' in html
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline" alttext="x_i^2">' in html
+    assert "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>" in html
+
+
+def test_math_becomes_mathml_and_hostile_or_broken_tex_stays_escaped_source():
+    out = pages.docstring_html("$$a \\odot b$$ and $\\text{<img src=x onerror=alert(1)>}$ and $x^$")
+    assert 'display="block"' in out and "<mo>\u2299</mo>" in out
+    # latex2mathml copies \text{...} through unescaped: such output is refused, not emitted.
+    assert "<img" not in out and "onerror=alert(1)&gt;" in out
+    assert '<code class="mi-math">$\\text{&lt;img src=x onerror=alert(1)&gt;}$</code>' in out
+    assert '<code class="mi-math">$x^$</code>' in out  # TeX it cannot parse: shown as source
+    argmin = pages.math_text("$x^\\star = \\arg\\min_z f(z)$")  # latex2mathml lacks \\arg: rewritten
+    assert '<mi mathvariant="normal">a</mi><mi mathvariant="normal">r</mi>' in argmin and "mi-math" not in argmin
+    assert "\\" not in argmin.split('alttext="')[0] + argmin.split('"', 6)[-1]
+    quoted = pages.math_text('$\\text{a" onmouseover="x}$')
+    assert 'alttext="\\text{a&quot; onmouseover=&quot;x}"' in quoted  # nor can an attribute be broken out of
 
 
 CELL = {
@@ -336,16 +351,16 @@ def test_help_wanted_lists_exactly_the_incomplete_entries(real):
     assert f"{len(wanted)} papers do not yet list" in experiments
 
 
-def test_metric_definition_shows_its_math_as_code_not_prose(catalog_root):
-    # The site loads no math renderer: LaTeX read as prose ("$\mathrm{PSNR} = ...$ where MAX is") was
-    # unreadable, so $...$ spans are set as code, as on module pages.
+def test_metric_definition_renders_its_math(catalog_root):
+    # LaTeX read as prose ("$\mathrm{PSNR} = ...$ where MAX is") was unreadable: $...$ spans become
+    # MathML, as on module pages, and the prose around them stays escaped text.
     metric = catalog_root / "catalog" / "metrics" / "toymetric.yaml"
     metric.write_text(
         metric.read_text(encoding="utf-8").replace('definition: "$t = 1$"', 'definition: "$t < 1$ where t is toy."'),
         encoding="utf-8",
     )
     page = pages.render_site(load_catalog(catalog_root), catalog_root)["metrics/toymetric.md"]
-    assert '<code class="mi-math">$t &lt; 1$</code> where t is toy.' in page
+    assert "<mi>t</mi><mo>&lt;</mo><mn>1</mn></mrow></math> where t is toy." in page
 
 
 def test_module_docstring_links_the_papers_it_names(real):

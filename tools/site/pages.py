@@ -134,9 +134,57 @@ def code_html(code: str, lexer) -> Markup:
     return Markup(highlight(code, lexer, _FORMATTER))
 
 
-# Markdown for module docstrings, with raw HTML switched off (it comes out escaped). Math between $ or
-# $$ is set aside first and shown as code, since the site loads no math renderer.
+# Math between $ or $$ (module docstrings, metric definitions) becomes MathML at build time, which
+# browsers render natively: no JavaScript, nothing fetched. latex2mathml copies \text{...} through
+# unescaped, and metric definitions are contributed text, so its output is parsed and kept only when
+# every element and attribute is plain presentation MathML; anything else, or TeX it cannot parse,
+# is shown as its LaTeX source in a code span instead.
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
+_MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+_MATHML_TAGS = frozenset([
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac", "msqrt",
+    "mroot", "mstyle", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mpadded", "mphantom",
+    "menclose", "merror",
+])  # fmt: skip
+_MATHML_ATTRS = frozenset([
+    "display", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "minsize", "maxsize",
+    "movablelimits", "accent", "accentunder", "width", "height", "depth", "columnalign", "columnspacing",
+    "rowspacing", "columnlines", "rowlines", "frame", "framespacing", "displaystyle", "scriptlevel",
+    "linethickness", "notation", "form", "symmetric", "largeop", "align", "rowalign",
+])  # fmt: skip
+
+
+# Commands latex2mathml does not know, rewritten to ones it does (it would print "\\arg" as text).
+_TEX_REWRITES = {"\\arg\\min": "\\mathrm{arg\\,min}", "\\arg\\max": "\\mathrm{arg\\,max}", "\\arg": "\\mathrm{arg}"}
+
+
+def _mathml(tex: str, display: bool) -> str | None:
+    """MathML for one TeX formula, or None when it cannot be converted or is not plain MathML."""
+    from latex2mathml.converter import convert  # only site builds need it
+
+    source = tex
+    for old, new in _TEX_REWRITES.items():
+        source = source.replace(old, new)
+    try:
+        root = ET.fromstring(convert(source, display="block" if display else "inline"))
+    except Exception:  # noqa: BLE001 -- latex2mathml raises many unrelated error types on TeX it does not know
+        return None
+    for el in root.iter():
+        ns, _, tag = el.tag.rpartition("}")
+        if ns != "{" + _MATHML_NS or tag not in _MATHML_TAGS or set(el.attrib) - _MATHML_ATTRS:
+            return None
+        if "\\" in (el.text or ""):
+            return None  # a command it did not know, copied through as text: show the source instead
+        el.tag = tag  # serialised without a namespace prefix; the xmlns is added back on <math> below
+    root.set("alttext", tex)  # what screen readers without MathML support, and copy-paste, get
+    return ET.tostring(root, encoding="unicode").replace("<math ", f'<math xmlns="{_MATHML_NS}" ', 1)
+
+
+def math_html(match: re.Match) -> str:
+    """One _MATH match as MathML, or as escaped LaTeX source in a code span if it cannot be converted."""
+    display = match.group(1) is not None
+    mathml = _mathml(match.group(1) if display else match.group(2), display)
+    return mathml or f'<code class="mi-math">{html.escape(match.group(0), quote=False)}</code>'
 
 
 def docstring_html(text: str, paper_link: Callable[[str], str | None] | None = None) -> Markup:
@@ -145,14 +193,14 @@ def docstring_html(text: str, paper_link: Callable[[str], str | None] | None = N
     spans: list[str] = []
 
     def stash(m: re.Match) -> str:
-        spans.append(m.group(0))
+        spans.append(math_html(m))
         return f"MIMATH{len(spans) - 1}X"
 
+    # Raw HTML switched off (it comes out escaped); math set aside first so Markdown leaves it alone.
     md = markdown.Markdown(extensions=["fenced_code"])
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     out = md.convert(_MATH.sub(stash, text))
-    out = re.sub(r"MIMATH(\d+)X", lambda m: f'<code class="mi-math">{html.escape(spans[int(m.group(1))])}</code>', out)
     if paper_link is not None:
 
         def link(m: re.Match) -> str:
@@ -160,16 +208,16 @@ def docstring_html(text: str, paper_link: Callable[[str], str | None] | None = N
             return f'<a href="{html.escape(url)}">{m.group(0)}</a>' if url else m.group(0)
 
         out = re.sub(r"<code>([^<]+)</code>", link, out)
+    out = re.sub(r"MIMATH(\d+)X", lambda m: spans[int(m.group(1))], out)
     return Markup(out)
 
 
 def math_text(text: str) -> Markup:
-    """Plain text with its $...$ spans set as code, as on module pages: the site loads no math renderer,
-    and LaTeX source read as code is clearer than LaTeX read as prose."""
+    """Plain text with its $...$ spans as MathML (or LaTeX source in a code span), as on module pages."""
     parts, last = [], 0
     for m in _MATH.finditer(text):
         parts.append(html.escape(text[last : m.start()], quote=False))
-        parts.append(f'<code class="mi-math">{html.escape(m.group(0), quote=False)}</code>')
+        parts.append(math_html(m))
         last = m.end()
     parts.append(html.escape(text[last:], quote=False))
     return Markup("".join(parts))
