@@ -159,6 +159,25 @@ def test_explore_filters_match_the_catalogue_and_the_url_keeps_the_view(page, si
     assert page.errors == []
 
 
+def test_explore_text_filter_searches_summaries_once_they_load(page, site):
+    base, cat = site
+    word = "vec2text"
+    in_title = {pid for pid, p in cat.papers.items() if word in " ".join([p.title, *p.authors]).lower()}
+    in_summary = {pid for pid, p in cat.papers.items() if p.tldr and word in p.tldr.lower()} - in_title
+    assert in_summary, "some paper should name vec2text only in its summary"
+    summaries_fetched = []
+    page.on("request", lambda r: summaries_fetched.append(r.url) if "explore-summaries.json" in r.url else None)
+    page.goto(base + "explore.html")
+    page.locator("#mi-explore-results tbody tr").first.wait_for()
+    assert summaries_fetched == []  # not fetched until someone types
+    page.locator("input[name='q']").fill(word)
+    want = in_title | in_summary
+    page.locator(".mi-explore-count", has_text=f"{len(want)} of {len(cat.papers)} papers").wait_for()
+    assert shown_ids(page) == want
+    assert len(summaries_fetched) == 1
+    assert page.errors == []
+
+
 def test_explore_counts_say_what_a_click_would_give(page, site):
     base, cat = site
     page.goto(base + "explore.html?modality=image")

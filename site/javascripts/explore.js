@@ -5,7 +5,9 @@
  * AND. A term also matches papers filed under its sub-terms. The count beside a value is the number
  * of papers the view would show with that value ticked and every other filter kept. The whole view
  * lives in the URL query, so a link reproduces it. Data reaches the page only through textContent
- * and attribute setters, never innerHTML.
+ * and attribute setters, never innerHTML. The text filter matches title, authors, venue and ID at
+ * once, and summaries too as soon as their file (data-summaries) has arrived: it is fetched the first
+ * time the filter holds text.
  */
 (function () {
   "use strict";
@@ -69,6 +71,25 @@
         text: [row[TITLE], row[AUTHORS], data.venues[row[VENUE]][1], row[ID]].join(" ").toLowerCase()
       };
     });
+    var summaries = "absent"; // then "loading", then "loaded" (or "failed": titles and authors still match)
+    function loadSummaries() {
+      if (summaries !== "absent" || !root.getAttribute("data-summaries")) return;
+      summaries = "loading";
+      fetch(root.getAttribute("data-summaries"))
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (byId) {
+          papers.forEach(function (p) {
+            var tldr = byId[p.row[ID]];
+            if (typeof tldr === "string") p.text += " " + tldr.toLowerCase();
+          });
+          summaries = "loaded";
+          update();
+        })
+        .catch(function () { summaries = "failed"; update(); });
+    }
     var minYear = Infinity, maxYear = -Infinity;
     papers.forEach(function (p) {
       minYear = Math.min(minYear, p.row[YEAR]);
@@ -181,7 +202,7 @@
       return set;
     }
 
-    var text = el("input", { type: "search", name: "q", placeholder: "Words in title or authors", "aria-label": "Text filter" });
+    var text = el("input", { type: "search", name: "q", placeholder: "Words in title, authors or summary", "aria-label": "Text filter" });
     fieldset("Text").appendChild(text);
 
     var years = fieldset("Years");
@@ -284,7 +305,8 @@
 
     function drawResults(shown) {
       list.textContent = "";
-      countLine.textContent = shown.length + " of " + papers.length + " papers";
+      countLine.textContent = shown.length + " of " + papers.length + " papers" +
+        (state.q && summaries === "loading" ? " (summaries still loading)" : "");
       if (!shown.length) {
         list.appendChild(el("p", {}, "No paper matches every filter. Untick a value or clear the filters."));
         return;
@@ -324,6 +346,7 @@
     }
 
     function update() {
+      if (state.q) loadSummaries();
       var base = papers.filter(passesBase);
       var shown = base.filter(function (p) { return passesFacets(p, -1); }).sort(compare);
       facets.forEach(function (facet, k) {

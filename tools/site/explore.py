@@ -10,6 +10,9 @@ papers refer to them by index:
 
 flags: bit 0 = links code, bit 1 = has a reference implementation. Facet value lists hold the terms a
 paper is filed under (not their ancestors; the script adds those).
+
+The text filter also searches summaries, from a second file, {paper ID: tldr}, fetched only when
+someone first types in the text box: it is larger than the list itself and most visits never need it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ def explore_data(cat: Catalog, paper_url: str) -> dict:
             row.append([index[fid][v] for v in values if v in index[fid]])
         papers.append(row)
     return {"paper_url": paper_url, "facets": facets, "venues": venues, "papers": papers}
+
+
+def summaries_json(cat: Catalog) -> str:
+    """{paper ID: tldr} for the papers that have one; the text filter matches words in it too."""
+    data = {pid: p.tldr for pid, p in sorted(cat.papers.items()) if p.tldr}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def explore_json(cat: Catalog, paper_url: str) -> str:

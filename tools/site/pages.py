@@ -1004,6 +1004,7 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
         put(f"{GENERATED}/downloads/{name}", text)
     put(f"{GENERATED}/downloads/index.md", render_downloads(site, downloads))
     put(f"{GENERATED}/explore.json", explore.explore_json(cat, f"{PAPERS}/{{id}}.html"))
+    put(f"{GENERATED}/explore-summaries.json", explore.summaries_json(cat))
     figs = figures.home_figures(cat)
     for fig in figs:
         put(f"{GENERATED}/figures/{fig.name}.svg", render("figure.svg.j2", fig=fig))
