@@ -49,6 +49,7 @@ ZERO_OK = {
     ("label_only", "iterations"): "0 iterations stops after the initial points are found",
     ("regularisers", "short_steps"): "0 short steps means only the full-budget attack is run",
     ("gradient_generative", "weight_steps"): "0 weight steps skips GIAS's second stage: GGL's latent search alone",
+    ("label_leakage", "positive"): "the digit 0 is a class like any other (and the default positive class)",
     ("llm_inversion", "restarts"): "0 restarts searches from the inverter's best guess and the nearest neighbour only",
     ("llm_inversion", "steps"): "0 steps keeps the lowest-KL start: the inverter / nearest-neighbour baseline",
 }
