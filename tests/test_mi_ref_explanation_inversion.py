@@ -34,12 +34,20 @@ def test_plain_gradients_leak_too_but_less(result):
 
 
 @pytest.mark.slow
-def test_noised_explanations_stop_adding_leakage_and_lose_fidelity(result):
+def test_noised_explanations_leak_less_and_lose_fidelity(result):
     defended = result.baselines["defense: explanation noised (1x its spread)"]
     preds = result.baselines["predictions only (no explanation)"]
-    assert defended["psnr"] < result.metrics["psnr"] - 4
-    assert defended["psnr"] < preds["psnr"] + 0.5  # nothing left beyond the predictions
+    assert defended["psnr"] < result.metrics["psnr"] - 2.5  # most of the explanation's extra leakage is gone
+    assert defended["psnr"] > preds["psnr"] - 1  # an attacker averaging noisy answers keeps some of it
     assert result.extra["noised explanation's cosine similarity to the true one"] < 0.8
+
+
+@pytest.mark.slow
+def test_collecting_several_noised_answers_helps_the_attacker(result):
+    # One noisy answer per image lets the decoder memorise the noise; fresh answers let it average.
+    key = "defense: explanation noised (1x its spread)"
+    one_answer = xi.run(xi.Config(seed=0, noise_queries=1)).baselines[key]["psnr"]
+    assert result.baselines[key]["psnr"] > one_answer + 1  # dB (the fixture collects 4 answers per image)
 
 
 def test_explanations_by_hand():
@@ -61,8 +69,8 @@ def test_explanations_by_hand():
 
 
 def test_a_linear_model_s_gradient_says_nothing_beyond_the_class():
-    # The test can fail: for logistic regression the saliency map is the predicted class's weight
-    # row, identical for every image of that class, so it cannot carry the image itself.
+    # Why plain gradients leak little from simple models: for logistic regression the saliency map is
+    # the predicted class's weight row, identical for every image of that class.
     torch.manual_seed(0)
     model = Classifier("softmax").eval()
     images = np.random.default_rng(1).random((200, 8, 8)).astype(np.float32)
@@ -85,7 +93,7 @@ def test_shifted_queries():
 @pytest.mark.parametrize(
     "field, value",
     [("seed", -1), ("explanation", "lime"), ("n_targets", 0), ("n_targets", 720), ("epochs", 0), ("hidden", 0),
-     ("lr", 0.0), ("explanation_noise", -1.0), ("explanation_noise", float("inf"))],
+     ("lr", 0.0), ("explanation_noise", -1.0), ("explanation_noise", float("inf")), ("noise_queries", 0)],
 )  # fmt: skip
 def test_impossible_settings_are_refused(field, value):
     with pytest.raises(ValueError, match=field):
