@@ -53,6 +53,15 @@ BROKEN = [
         1,
     ),
     (
+        "split-hyphen",
+        PAPER,
+        "tldr: A made-up paper used to test the validator.\n",
+        "tldr: >-\n  A made-up paper about black-\n  box attackers, pre- and post-training.\n",
+        "tldr",
+        "'black- box' has a space after a hyphen, usually a folded line that ends in 'black-': keep 'black-box' on one line",
+        20,
+    ),
+    (
         "missing-authors",
         PAPER,
         "authors:\n  - Jane Doe\n  - John Roe\n",

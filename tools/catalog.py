@@ -523,6 +523,28 @@ def _check_own_words(cat: Catalog) -> None:
             )
 
 
+# "black- box": a hyphen then a space inside a word. In a folded YAML block (`tldr: >-`) a line that
+# ends with "black-" is joined to the next with a space, so the page shows "black- box". A hyphen
+# before "and", "or", "to" or "nor" is a suspended compound ("pre- and post-training") and is fine.
+SPLIT_HYPHEN = re.compile(r"\b(\w+)- (?!(?:and|or|to|nor)\b)(\w+)")
+
+
+def _check_split_hyphens(cat: Catalog) -> None:
+    """No tldr or title shows a hyphenated word broken by YAML line folding."""
+    for pid, paper in cat.papers.items():
+        rel = f"catalog/papers/{pid}.yaml"
+        for name in ("title", "tldr"):
+            match = SPLIT_HYPHEN.search(getattr(paper, name) or "")
+            if match:
+                cat.add(
+                    rel,
+                    cat.line(rel, (name,)),
+                    name,
+                    f"'{match.group(0)}' has a space after a hyphen, usually a folded line that ends in "
+                    f"'{match.group(1)}-': keep '{match.group(1)}-{match.group(2)}' on one line",
+                )
+
+
 def _check_screened(cat: Catalog) -> None:
     """Rows of catalog/coverage/screened.tsv are well-formed, and none is also a catalogue paper."""
     rows, problems = screened.read(cat.root)
@@ -561,6 +583,7 @@ def load_catalog(root: Path = ROOT) -> Catalog:
     _check_cross_references(cat)
     _check_duplicates(cat)
     _check_own_words(cat)
+    _check_split_hyphens(cat)
     _check_screened(cat)
     cat.problems.sort(key=lambda p: (p.path, p.line, p.field))
     return cat
