@@ -3,8 +3,10 @@ link resolves, data shows up exactly as written, and the search index covers the
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -130,6 +132,44 @@ def test_search_index_has_papers_not_long_lists(real_site):
     doc = next(d for d in index["docs"] if d["location"] == "generated/papers/zhang2020gmi.html")
     assert paper.title in doc["title"] and "@inproceedings" not in doc["text"]
     assert "Cite as" not in doc["text"] and "BibTeX" not in doc["text"]  # headings of excluded blocks
+
+
+BADGES_ONLY = re.compile(r"<p>(attack|defense|survey|benchmark|tool|analysis)( (code|ref|incomplete))*</p>")
+
+
+def test_search_index_drops_boilerplate_but_finds_titles_authors_summaries_and_records(real_site):
+    # The index loads on a visitor's first page; tables that repeat other pages, badges, venues' long
+    # names and navigation made up an eighth of it without helping anyone find anything.
+    site, cat = real_site
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    by_location = {d["location"]: d for d in docs}
+    papers = {loc: d for loc, d in by_location.items() if loc.startswith("generated/papers/")}
+    for pid, paper in cat.papers.items():
+        doc = papers[f"generated/papers/{pid}.html"]
+        assert doc["title"] == html.escape(paper.title, quote=False)
+        assert not BADGES_ONLY.search(doc["text"]) and "Authors not yet verified" not in doc["text"], pid
+        assert all(html.escape(name, quote=False) in doc["text"] for name in paper.authors), pid
+        if paper.tldr:
+            assert html.escape(paper.tldr.split(".")[0], quote=False) in doc["text"], pid
+        venue = cat.venues.get(paper.venue)
+        if venue and venue.short != venue.name:
+            assert f" {html.escape(venue.short, quote=False)}, {paper.year}" in doc["text"], pid
+            assert html.escape(venue.name, quote=False) not in doc["text"], pid
+    # Index pages' tables repeat their records' own pages: out. The records' pages: in.
+    for kind, records in (("datasets", cat.datasets), ("metrics", cat.metrics)):
+        index = by_location[f"generated/{kind}/index.html"]["text"]
+        assert not any(html.escape(r.name, quote=False) in index for r in records.values()), kind
+        for rid, record in records.items():
+            assert by_location[f"generated/{kind}/{rid}.html"]["title"].startswith(html.escape(record.name, quote=False))
+    celeba = by_location["generated/datasets/celeba.html"]
+    assert "face images" in celeba["text"] and "Papers that evaluate" not in celeba["text"]
+    # Measured numbers and navigation are not searched for.
+    results = [d for loc, d in by_location.items() if loc.startswith("generated/reference/")]
+    assert results and not any("Attack success, defended" in d["text"] for d in results)
+    assert not any("<p>Reference code</p>" in d["text"] for d in results)  # the breadcrumbs
+    term = by_location["generated/taxonomy/attack_family/gradient-inversion.html"]
+    assert "Reconstructs training inputs" in term["text"] and "Open in Explore" not in term["text"]
+    assert "Taxonomy ›" not in term["text"]
 
 
 def test_strict_build_fails_on_a_broken_link(tmp_path):

@@ -266,13 +266,12 @@ class Site:
         papers = [self.cat.papers[i] for i in ids]
         return sorted(papers, key=lambda p: (-p.year, p.title.casefold(), p.id))
 
-    def venue_label(self, paper: Paper) -> str:
+    def venue_label(self, paper: Paper) -> tuple[str, str]:
+        """(short name, long name or "" when it adds nothing): the page shows "short (long)"."""
         venue = self.cat.venues.get(paper.venue)
-        return (
-            f"{venue.short} ({venue.name})"
-            if venue and venue.short != venue.name
-            else (venue.name if venue else paper.venue)
-        )
+        if venue is None:
+            return paper.venue, ""
+        return (venue.short, venue.name) if venue.short != venue.name else (venue.name, "")
 
     def facet_label(self, facet: str) -> str:
         return next((f.label for f in self.cat.taxonomy.facets if f.id == facet), facet)
@@ -355,7 +354,8 @@ def render_paper(site: Site, paper: Paper) -> str:
     body = render(
         "paper.html.j2",
         p=paper,
-        venue_label=site.venue_label(paper),
+        venue_short=site.venue_label(paper)[0],
+        venue_long=site.venue_label(paper)[1],
         external=external,
         facet_rows=facet_rows,
         implementation=implementation,
