@@ -245,6 +245,7 @@ def test_no_page_scrolls_sideways_on_a_phone(page, site):
         "generated/reference/gradient_inversion.html",
         "generated/reference/results.html",
         "generated/help-wanted.html",
+        "generated/help-wanted-experiments.html",
     ):
         page.goto(base + path)
         page.wait_for_load_state("load")

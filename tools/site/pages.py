@@ -782,26 +782,48 @@ def render_whats_new(site: Site) -> str:
     return md_page("What's new", body, SEARCH_EXCLUDE)
 
 
-def render_help_wanted(site: Site) -> str:
-    """What a contributor could supply: `unverified` facts first, then papers whose experiments
-    (datasets, metrics) are not recorded yet; oldest papers first in both."""
-    here = f"{GENERATED}/help-wanted.md"
+HELP_WANTED = f"{GENERATED}/help-wanted.md"
+EXPERIMENTS_PAGE = f"{GENERATED}/help-wanted-experiments.md"  # its own page: a thousand rows made Help wanted ~0.5 MB
 
-    def row(p: Paper, missing: str) -> tuple:
-        venue = site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue
-        return p, venue, missing, safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml")
 
-    by_age = sorted(site.cat.papers.values(), key=lambda p: (p.year, p.id))
-    unverified = [
-        row(p, ", ".join({"authors": "authors", "tldr": "summary"}[u] for u in p.unverified))
-        for p in by_age
-        if p.unverified
-    ]
-    # A survey runs no experiments of its own, so it is never missing datasets or metrics.
-    experiments = [
-        row(p, ", ".join(field for field in ("datasets", "metrics") if not getattr(p, field)))
-        for p in by_age
+def _help_row(site: Site, p: Paper, missing: str) -> tuple:
+    venue = site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue
+    return p, venue, missing, safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml")
+
+
+def _by_age(site: Site) -> list[Paper]:
+    return sorted(site.cat.papers.values(), key=lambda p: (p.year, p.id))
+
+
+def missing_experiments(site: Site) -> list[tuple]:
+    """Papers whose experiments (datasets, metrics) are not recorded yet, oldest first. A survey runs no
+    experiments of its own, so it is never missing datasets or metrics."""
+    return [
+        _help_row(site, p, ", ".join(field for field in ("datasets", "metrics") if not getattr(p, field)))
+        for p in _by_age(site)
         if p.kind != "survey" and not (p.datasets and p.metrics)
+    ]
+
+
+def render_help_experiments(site: Site) -> str:
+    here = EXPERIMENTS_PAGE
+    body = render(
+        "help_experiments.html.j2",
+        rows=missing_experiments(site),
+        help_wanted=href(here, HELP_WANTED),
+        prefix=_rows_prefix(here),
+    )
+    return md_page("Experiments not yet recorded", body, SEARCH_EXCLUDE)
+
+
+def render_help_wanted(site: Site) -> str:
+    """What a contributor could supply: `unverified` facts first (oldest papers first), then how many papers
+    have no recorded experiments (listed on their own page), then screened papers not yet catalogued."""
+    here = HELP_WANTED
+    unverified = [
+        _help_row(site, p, ", ".join({"authors": "authors", "tldr": "summary"}[u] for u in p.unverified))
+        for p in _by_age(site)
+        if p.unverified
     ]
     # Papers known to belong here whose facts no reachable source confirmed (catalog/coverage/screened.tsv).
     candidates = screened.read(site.root)[0]
@@ -813,7 +835,8 @@ def render_help_wanted(site: Site) -> str:
     body = render(
         "help_wanted.html.j2",
         rows=unverified,
-        experiments=experiments,
+        experiments=len(missing_experiments(site)),
+        experiments_url=href(here, EXPERIMENTS_PAGE),
         leads=leads,
         out_of_scope=sum(row.verdict == "out-of-scope" for row in candidates),
         screened_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/{screened.TABLE}"),
@@ -996,7 +1019,8 @@ def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
     for mod in site.modules.values():
         put(f"{GENERATED}/reference/{mod.name}.md", render_module(site, mod))
     put(f"{GENERATED}/whats-new.md", render_whats_new(site))
-    put(f"{GENERATED}/help-wanted.md", render_help_wanted(site))
+    put(HELP_WANTED, render_help_wanted(site))
+    put(EXPERIMENTS_PAGE, render_help_experiments(site))
     put(CONTRIBUTING_PAGE, render_contributing(root, config["repo_url"]))
     put(f"{GENERATED}/feed.xml", render_feed(site, config["site_url"]))
     downloads = export.render_exports(cat, bib)
