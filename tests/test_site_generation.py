@@ -184,6 +184,12 @@ def test_docstrings_render_markdown_without_raw_html():
     assert "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>" in html
 
 
+def test_docstring_tables_become_html_tables():
+    html = pages.docstring_html("| setting | PSNR |\n|---|---:|\n| none | 36.3 |\n| $P = 4$ | <b>x</b> |")
+    assert "<table>" in html and "<th>setting</th>" in html and '<td style="text-align: right;">36.3</td>' in html
+    assert "<math" in html and "<b>" not in html  # math inside a cell still renders; raw HTML stays escaped
+
+
 def test_math_becomes_mathml_and_hostile_or_broken_tex_stays_escaped_source():
     out = pages.docstring_html("$$a \\odot b$$ and $\\text{<img src=x onerror=alert(1)>}$ and $x^$")
     assert 'display="block"' in out and "<mo>\u2299</mo>" in out

@@ -197,7 +197,7 @@ def docstring_html(text: str, paper_link: Callable[[str], str | None] | None = N
         return f"MIMATH{len(spans) - 1}X"
 
     # Raw HTML switched off (it comes out escaped); math set aside first so Markdown leaves it alone.
-    md = markdown.Markdown(extensions=["fenced_code"])
+    md = markdown.Markdown(extensions=["fenced_code", "tables"])  # tables: modules' result tables
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     out = md.convert(_MATH.sub(stash, text))
