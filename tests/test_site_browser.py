@@ -254,6 +254,29 @@ def test_no_page_scrolls_sideways_on_a_phone(page, site):
     assert page.errors == []
 
 
+def test_index_tables_fit_a_phone_without_sideways_scrolling(page, site):
+    # The datasets index's name column took half a phone's width and pushed Usual roles and Papers out of
+    # sight (the table scrolled inside itself). On a phone each row is now a card that fits the screen.
+    base, cat = site
+    page.set_viewport_size(PHONE)
+    for kind, count in (("datasets", len(cat.datasets)), ("metrics", len(cat.metrics)), ("taxonomy", None)):
+        page.goto(base + f"generated/{kind}/index.html")
+        table = page.locator(".mi-index table")
+        assert table.evaluate("t => t.scrollWidth - t.clientWidth") <= 0, kind
+        assert table.evaluate("t => t.getBoundingClientRect().right") <= PHONE["width"], kind
+        papers = page.locator(".mi-index tbody td[data-label='Papers']")
+        assert count is None or papers.count() == count
+        assert papers.last.evaluate("e => e.getBoundingClientRect().right") <= PHONE["width"], kind
+        label = papers.last.evaluate("e => getComputedStyle(e, '::before').content")
+        assert label not in ("none", "normal", ""), kind  # each value says which column it is
+    # The headings stay sort buttons: sort the datasets by paper count.
+    page.goto(base + "generated/datasets/index.html")
+    page.get_by_role("button", name="Papers").click()
+    counts = [int(t) for t in page.locator(".mi-index tbody td[data-label='Papers']").all_inner_texts()]
+    assert counts == sorted(counts) and len(set(counts)) > 1
+    assert page.errors == []
+
+
 def test_paper_facts_stack_on_a_phone(page, site):
     base, _ = site
     page.goto(base + f"generated/papers/{KNOWN}.html")
