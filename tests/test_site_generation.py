@@ -168,10 +168,12 @@ def test_an_entry_with_unverified_facts_says_so(catalog_root):
     assert "doe2021example" not in pages.render_site(cat, catalog_root)["help-wanted.md"]
     # Unrecorded experiments are wanted too, except from a survey, which runs none.
     cat.papers["doe2021example"] = known.model_copy(update={"metrics": []})
-    wanted = pages.render_site(cat, catalog_root)["help-wanted.md"].split('id="experiments"')[1]
-    assert "<td>CVPR</td><td>metrics</td>" in wanted and "1 papers do not yet list" in wanted
+    files = pages.render_site(cat, catalog_root)
+    assert "1 papers do not yet list" in files["help-wanted.md"].split('id="experiments"')[1]
+    assert "<td>CVPR</td><td>metrics</td>" in files["help-wanted-experiments.md"]
     cat.papers["doe2021example"] = known.model_copy(update={"metrics": [], "datasets": [], "kind": "survey"})
-    assert "doe2021example" not in pages.render_site(cat, catalog_root)["help-wanted.md"]
+    files = pages.render_site(cat, catalog_root)
+    assert "doe2021example" not in files["help-wanted.md"] + files["help-wanted-experiments.md"]
 
 
 def test_docstrings_render_markdown_without_raw_html():
