@@ -16,6 +16,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from tools import export
@@ -107,6 +108,22 @@ def test_home_renders_without_console_errors(page, site):
     )
     assert f"{len(cat.papers)} papers" in page.locator(".mi-stats").inner_text()
     assert page.locator(".mi-matrix a[href='explore.html?modality=image&setting=federated']").count() == 1
+    assert page.errors == []
+
+
+def test_pages_ask_no_other_host_for_anything(page, site):
+    # With a repo_url, Material asks GitHub's API for the repository's stars on every page; the address
+    # was a placeholder, so each visit sent a request to a repository that does not exist.
+    base, _ = site
+    if yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8")).get("repo_url"):
+        pytest.skip("a real repo_url is set: Material may ask its host for the star count")
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(base) else None)
+    for path in ("index.html", f"generated/papers/{KNOWN}.html", "generated/help-wanted.html"):
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+    assert elsewhere == []
+    assert page.locator("[data-md-component='source']").count() == 0
     assert page.errors == []
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 from tests.conftest import REPO, write_catalog
 from tools.catalog import load_catalog
@@ -170,6 +171,25 @@ def test_search_index_drops_boilerplate_but_finds_titles_authors_summaries_and_r
     term = by_location["generated/taxonomy/attack_family/gradient-inversion.html"]
     assert "Reconstructs training inputs" in term["text"] and "Open in Explore" not in term["text"]
     assert "Taxonomy ›" not in term["text"]
+
+
+def test_no_page_links_a_placeholder_repository_or_host(real_site):
+    # repo_url was a made-up address: every page's header linked it and thousands of edit links led nowhere.
+    # Until mkdocs.yml names the real one, nothing on the site may depend on it; the feed's links stay
+    # relative until site_url is set.
+    site, _ = real_site
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert 'href="#"' not in text and "mi-catalogue/mi-catalogue" not in text and "example.org" not in text, page
+        assert config.get("repo_url") or 'data-md-component="source"' not in text, page
+    atom = "{http://www.w3.org/2005/Atom}"
+    links = [e.get("href") for e in ET.parse(site / "generated" / "feed.xml").getroot().iter(f"{atom}link")]
+    assert links
+    if config.get("site_url"):
+        assert all(link.startswith(config["site_url"].rstrip("/") + "/") for link in links)
+    else:
+        assert not any("://" in link for link in links)
 
 
 def test_strict_build_fails_on_a_broken_link(tmp_path):

@@ -28,6 +28,15 @@ def real():
     return cat, pages.render_site(cat, REPO)
 
 
+REPO_URL = "https://git.example/owner/repo"  # what a hosted site would set as repo_url in mkdocs.yml
+
+
+@pytest.fixture(scope="module")
+def real_with_repo(real):
+    cat, _ = real
+    return cat, pages.render_site(cat, REPO, config={"repo_url": REPO_URL})
+
+
 def test_a_page_for_every_record(real):
     cat, files = real
     for pid in cat.papers:
@@ -61,7 +70,7 @@ def test_paper_page_shows_its_facts(real):
     assert f"https://doi.org/{paper.doi}" in text
     assert f"https://arxiv.org/abs/{paper.arxiv}" in text
     assert "@inproceedings" in text and "zhang2020gmi" in text
-    assert "https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/zhang2020gmi.yaml" in text
+    assert "This entry: <code>catalog/papers/zhang2020gmi.yaml</code>" in text  # no repo_url in mkdocs.yml yet
     for term in paper.attack_family:
         assert f'href="../taxonomy/attack_family/{term}.html"' in text
     for did in paper.datasets:
@@ -352,8 +361,6 @@ def test_help_wanted_lists_exactly_the_incomplete_entries(real):
     unverified, experiments = page.split('id="experiments"')
     listed = set(re.findall(r'href="papers/([a-z0-9-]+)\.html"', unverified))
     assert listed == {pid for pid, p in cat.papers.items() if p.unverified}
-    for pid in listed:
-        assert f"https://github.com/mi-catalogue/mi-catalogue/edit/main/catalog/papers/{pid}.yaml" in unverified
     wanted = {pid for pid, p in cat.papers.items() if p.kind != "survey" and not (p.datasets and p.metrics)}
     assert f"{len(wanted)} papers do not yet list" in experiments
     # The thousand papers without recorded experiments have their own page (they made Help wanted ~0.5 MB);
@@ -389,14 +396,35 @@ def test_module_docstring_links_the_papers_it_names(real):
     assert '<a href="p.html"><code>zhu2019dlg</code></a>' in out and "<code>x.grad</code>" in out
 
 
-def test_help_wanted_edit_links_name_their_paper(real):
+def test_help_wanted_edit_links_name_their_paper(real_with_repo):
     # Hundreds of links all called "edit" tell a screen-reader user nothing in a links list.
-    cat, files = real
+    cat, files = real_with_repo
     page = files["help-wanted.md"]
     pid = next(pid for pid, p in cat.papers.items() if p.unverified)
     title = html.escape(cat.papers[pid].title)
-    assert f'aria-label="Edit the entry of {title}">edit</a>' in page
+    assert f'<a href="{REPO_URL}/edit/main/catalog/papers/{pid}.yaml" aria-label="Edit the entry of {title}">edit</a>' in page
     assert page.count(">edit</a>") == page.count('aria-label="Edit the entry of ') > 0  # every one of them
+    assert files["help-wanted-experiments.md"].count(">edit</a>") > 0
+
+
+def test_links_into_the_repository_only_when_its_address_is_set(real, real_with_repo):
+    # mkdocs.yml's repo_url was a made-up placeholder: Material showed it in every page's header (and asked
+    # GitHub's API about it) and thousands of edit and source links led nowhere. Unset, no page links into
+    # the repository; pages name the file instead. Set, the links come back.
+    cat, files = real
+    pid = next(pid for pid, p in cat.papers.items() if p.unverified)
+    text = "".join(v for v in files.values() if isinstance(v, str))
+    assert "github.com/mi-catalogue" not in text and 'href="#"' not in text and "/edit/main/" not in text
+    assert f"complete this entry (<code>catalog/papers/{pid}.yaml</code> in the repository)" in files[f"papers/{pid}.md"]
+    assert "<th>Edit</th>" not in files["help-wanted.md"] + files["help-wanted-experiments.md"]
+    assert "<code>catalog/coverage/screened.tsv</code>" in files["help-wanted.md"]
+    assert "<code>mi_ref/gradient_inversion.py</code> in the repository" in files["reference/gradient_inversion.md"]
+    _, linked = real_with_repo
+    assert f'<a href="{REPO_URL}/edit/main/catalog/papers/{pid}.yaml">complete this entry</a>' in linked[f"papers/{pid}.md"]
+    assert f'<a href="{REPO_URL}/edit/main/catalog/papers/zhang2020gmi.yaml">Edit this entry</a>' in linked["papers/zhang2020gmi.md"]
+    assert f'href="{REPO_URL}/blob/main/catalog/coverage/screened.tsv"' in linked["help-wanted.md"]
+    assert f'href="{REPO_URL}/blob/main/mi_ref/gradient_inversion.py"' in linked["reference/gradient_inversion.md"]
+    assert f'href="{REPO_URL}/blob/main/mi_ref/metrics.py"' in linked["metrics/psnr.md"]
 
 
 def test_contributing_guide_is_a_page_of_the_site(tmp_path):
@@ -409,14 +437,18 @@ def test_contributing_guide_is_a_page_of_the_site(tmp_path):
     files = pages.render_site(load_catalog(root), root)
     page = files["contributing.md"]
     assert page.startswith("---\ntitle: Contributing\n---\n") and "## Add a paper" in page
-    # A link into the repository goes to the repository; an absolute one is kept.
-    assert "](https://github.com/mi-catalogue/mi-catalogue/blob/main/catalog/README.md)" in page
-    assert "](https://x.org/)" in page
+    # Without repo_url a link into the repository keeps its text and names the file; an absolute one is kept.
+    assert "See the catalogue (`catalog/README.md`) and [us](https://x.org/)." in page
+    # With it, a link into the repository goes to the repository.
+    page = pages.render_site(load_catalog(root), root, config={"repo_url": REPO_URL})["contributing.md"]
+    assert f"[the catalogue]({REPO_URL}/blob/main/catalog/README.md)" in page and "](https://x.org/)" in page
     assert 'href="contributing.html#add-a-paper"' in files["help-wanted.md"]
     config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
     assert {"Contributing": "generated/contributing.md"} in next(i["About"] for i in config["nav"] if "About" in i)
     (root / "CONTRIBUTING.md").unlink()  # without the file, the page points to the repository
-    assert "CONTRIBUTING.md</a> in the repository" in pages.render_site(load_catalog(root), root)["contributing.md"]
+    assert "<code>CONTRIBUTING.md</code> in the repository" in pages.render_site(load_catalog(root), root)["contributing.md"]
+    with_repo = pages.render_site(load_catalog(root), root, config={"repo_url": REPO_URL})["contributing.md"]
+    assert f"{REPO_URL}/blob/main/CONTRIBUTING.md\">CONTRIBUTING.md</a> in the repository" in with_repo
 
 
 def test_term_pages_are_searchable_but_their_paper_tables_are_not(real):

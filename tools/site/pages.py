@@ -266,6 +266,11 @@ class Site:
         papers = [self.cat.papers[i] for i in ids]
         return sorted(papers, key=lambda p: (-p.year, p.title.casefold(), p.id))
 
+    def repo_link(self, action: str, path: str) -> str:
+        """The repository's page of one of its files ("blob" to read it, "edit" to change it), or "" while
+        mkdocs.yml sets no repo_url: pages then name the file without linking it, never to a made-up host."""
+        return safe_url(f"{self.repo_url}/{action}/{BRANCH}/{path}") if self.repo_url else ""
+
     def venue_label(self, paper: Paper) -> tuple[str, str]:
         """(short name, long name or "" when it adds nothing): the page shows "short (long)"."""
         venue = self.cat.venues.get(paper.venue)
@@ -347,7 +352,7 @@ def render_paper(site: Site, paper: Paper) -> str:
         target = (
             href(here, f"{GENERATED}/reference/{name}.md")
             if name in site.modules
-            else safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{name}.py")
+            else site.repo_link("blob", f"mi_ref/{name}.py")
         )
         implementation = (paper.implementation, target)
     listed = [(cat.lists[i].name, safe_url(cat.lists[i].url)) for i in paper.listed_in if i in cat.lists]
@@ -363,7 +368,7 @@ def render_paper(site: Site, paper: Paper) -> str:
         cite_as=cite_as(paper, site),
         gaps=" or ".join(GAPS[name] for name in paper.unverified),
         bibtex=Markup("\n").join(site.bibtex[paper.id].rstrip("\n").split("\n")),
-        edit_url=safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{paper.id}.yaml"),
+        edit_url=site.repo_link("edit", f"catalog/papers/{paper.id}.yaml"),
         conventions=href(here, "conventions.md"),
     )
     return md_page(paper.title, body)
@@ -545,7 +550,7 @@ def render_metric(site: Site, mid: str) -> str:
     if m.implementation:
         module = m.implementation.split(".")[1]
         facts.append(
-            ("Implementation", m.implementation, safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{module}.py"))
+            ("Implementation", m.implementation, site.repo_link("blob", f"mi_ref/{module}.py") or None)
         )
     ids = [pid for pid, p in site.cat.papers.items() if mid in p.metrics]
     body = _resource_listing(site, here, m.name, "Metrics", facts, ids, "Papers that report this metric.")
@@ -611,7 +616,7 @@ def render_module(site: Site, mod: refcode.Module) -> str:
         docstring_html=docstring_html(
             mod.docstring, lambda pid: href(here, paper_page(pid)) if pid in site.cat.papers else None
         ),
-        source_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/mi_ref/{mod.name}.py"),
+        source_url=site.repo_link("blob", f"mi_ref/{mod.name}.py"),
         rows=site.rows(here, site.sorted_papers(known)),
         unknown_papers=sorted(named - set(known)),
         core_html=code_html(core, PythonLexer()) if core else "",
@@ -788,7 +793,7 @@ EXPERIMENTS_PAGE = f"{GENERATED}/help-wanted-experiments.md"  # its own page: a 
 
 def _help_row(site: Site, p: Paper, missing: str) -> tuple:
     venue = site.cat.venues[p.venue].short if p.venue in site.cat.venues else p.venue
-    return p, venue, missing, safe_url(f"{site.repo_url}/edit/{BRANCH}/catalog/papers/{p.id}.yaml")
+    return p, venue, missing, site.repo_link("edit", f"catalog/papers/{p.id}.yaml")
 
 
 def _by_age(site: Site) -> list[Paper]:
@@ -839,7 +844,8 @@ def render_help_wanted(site: Site) -> str:
         experiments_url=href(here, EXPERIMENTS_PAGE),
         leads=leads,
         out_of_scope=sum(row.verdict == "out-of-scope" for row in candidates),
-        screened_url=safe_url(f"{site.repo_url}/blob/{BRANCH}/{screened.TABLE}"),
+        screened_url=site.repo_link("blob", screened.TABLE),
+        screened_path=screened.TABLE,
         contributing_url=href(here, CONTRIBUTING_PAGE) + "#add-a-paper",
         prefix=_rows_prefix(here),
     )
@@ -851,6 +857,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 CONTRIBUTING_PAGE = f"{GENERATED}/contributing.md"
 _RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)")
+_RELATIVE_LINKED_TEXT = re.compile(r"\[([^\]]*)\]\((?![a-z]+:|#|/)([^)\s]+)\)")
 
 
 def render_contributing(root: Path, repo_url: str) -> str:
@@ -859,11 +866,16 @@ def render_contributing(root: Path, repo_url: str) -> str:
     path = root / "CONTRIBUTING.md"
     if path.is_file():
         # A relative link there points into the repository, not the site: send it to the repository (a link
-        # MkDocs cannot resolve would also fail the strict build).
-        text = _RELATIVE_LINK.sub(
-            lambda m: f"]({safe_url(f'{repo_url}/blob/{BRANCH}/{m.group(1)}')})", path.read_text(encoding="utf-8")
-        )
+        # MkDocs cannot resolve would also fail the strict build), or, while no repo_url is set, keep its text
+        # and name the file.
+        text = path.read_text(encoding="utf-8")
+        if repo_url:
+            text = _RELATIVE_LINK.sub(lambda m: f"]({safe_url(f'{repo_url}/blob/{BRANCH}/{m.group(1)}')})", text)
+        else:
+            text = _RELATIVE_LINKED_TEXT.sub(lambda m: f"{m.group(1)} (`{m.group(2)}`)", text)
         return f"---\ntitle: Contributing\n---\n\n{text}"
+    if not repo_url:
+        return md_page("Contributing", "<h1>Contributing</h1>\n<p>See <code>CONTRIBUTING.md</code> in the repository.</p>")
     url = safe_url(f"{repo_url}/blob/{BRANCH}/CONTRIBUTING.md")
     return md_page(
         "Contributing",
@@ -983,11 +995,12 @@ def read_config(root: Path) -> dict:
     return {"repo_url": (config.get("repo_url") or "").rstrip("/"), "site_url": config.get("site_url")}
 
 
-def render_site(cat: Catalog, root: Path) -> dict[str, str | bytes]:
-    """Every generated file: path relative to site/generated/ -> content. The catalogue must have no problems."""
+def render_site(cat: Catalog, root: Path, config: dict | None = None) -> dict[str, str | bytes]:
+    """Every generated file: path relative to site/generated/ -> content. The catalogue must have no problems.
+    `config` ({"repo_url", "site_url"}) replaces what mkdocs.yml says (tests)."""
     if cat.problems:
         raise ValueError(f"the catalogue has {len(cat.problems)} problem(s); run `python -m tools validate`")
-    config = read_config(root)
+    config = {**read_config(root), **(config or {})}
     bib = export.bibtex_entries(cat)
     site = Site(
         cat, root, config["repo_url"], bib, refcode.read_modules(root), {f: export.term_papers(cat, f) for f in FACETS}
