@@ -171,6 +171,11 @@ def test_search_index_drops_boilerplate_but_finds_titles_authors_summaries_and_r
     term = by_location["generated/taxonomy/attack_family/gradient-inversion.html"]
     assert "Reconstructs training inputs" in term["text"] and "Open in Explore" not in term["text"]
     assert "Taxonomy ›" not in term["text"]
+    # A page's heading repeats its title (which has its own field), and sub-terms are pages of their own:
+    # a search result showed each twice.
+    assert not term["text"].startswith("Gradient inversion") and "Sub-terms" not in term["text"]
+    assert "Optimisation-based gradient matching" not in term["text"]
+    assert not celeba["text"].startswith("CelebA")
 
 
 def test_no_page_links_a_placeholder_repository_or_host(real_site):
