@@ -294,6 +294,22 @@ def test_index_tables_fit_a_phone_without_sideways_scrolling(page, site):
     assert page.errors == []
 
 
+def test_figures_keep_readable_labels_on_a_phone(page, site):
+    # Shrunk to a phone's width, the home figures' 12px labels came out 5px tall. They keep their drawn
+    # size and scroll inside their frame instead, from their left edge, without moving the page.
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    page.goto(base)
+    page.wait_for_load_state("load")
+    for i in range(page.locator("figure.mi-figure").count()):
+        figure = page.locator("figure.mi-figure").nth(i)
+        img = figure.locator("img")
+        assert img.evaluate("i => i.getBoundingClientRect().width") == int(img.get_attribute("width"))
+        assert figure.evaluate("f => f.getBoundingClientRect().right") <= PHONE["width"]
+        assert img.evaluate("i => i.getBoundingClientRect().left - i.parentElement.getBoundingClientRect().left") >= 0
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+
 def test_paper_facts_stack_on_a_phone(page, site):
     base, _ = site
     page.goto(base + f"generated/papers/{KNOWN}.html")
