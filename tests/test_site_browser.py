@@ -294,6 +294,29 @@ def test_index_tables_fit_a_phone_without_sideways_scrolling(page, site):
     assert page.errors == []
 
 
+def test_paper_tables_are_cards_on_a_phone(page, site):
+    # Four columns on a phone left the title a 100px column, one word a line, and pushed the badges out of
+    # sight. Each paper is a card there: the title across the card, year, venue and badges below it.
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    for path in ("generated/taxonomy/setting/federated.html", "explore.html", "generated/whats-new.html"):
+        page.goto(base + path)
+        page.locator("table.mi-papers tbody tr").first.wait_for()
+        table = page.locator("table.mi-papers").first
+        assert table.evaluate("t => t.scrollWidth - t.clientWidth") <= 0, path
+        # Per cell of the first row: [holds the paper's link, width, top, right]; and the row's width.
+        cells = table.locator("tbody tr").first.evaluate(
+            "tr => [tr.getBoundingClientRect().width, [...tr.cells].map(td => { const r = td.getBoundingClientRect();"
+            " return [!!td.querySelector('a[href$=\".html\"]'), r.width, r.top, r.right]; })]"
+        )
+        row_width, cells = cells
+        title = next(c for c in cells if c[0])
+        assert title[1] >= 0.8 * row_width, path
+        assert all(title[2] < c[2] for c in cells if c is not title), path  # the title first, on its own line
+        assert all(c[3] <= PHONE["width"] for c in cells), path
+    assert page.errors == []
+
+
 def test_figures_keep_readable_labels_on_a_phone(page, site):
     # Shrunk to a phone's width, the home figures' 12px labels came out 5px tall. They keep their drawn
     # size and scroll inside their frame instead, from their left edge, without moving the page.
