@@ -142,6 +142,31 @@ def test_search_finds_a_paper_by_a_title_word(page, site):
     assert page.errors == []
 
 
+def search(page, base: str, query: str) -> list[str]:
+    """The result links Material's search box shows for a query, best first."""
+    page.goto(base)
+    page.wait_for_load_state("load")
+    page.keyboard.press("/")  # Material's shortcut to the search box
+    page.locator(".md-search-result__meta", has_text="Type to start searching").wait_for(state="attached")
+    page.locator("input.md-search__input").press_sequentially(query, delay=20)
+    page.locator(".md-search-result__item").first.wait_for()
+    page.wait_for_timeout(200)  # results for the last keystroke
+    return page.locator(".md-search-result__item > a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+
+
+def test_search_finds_terms_papers_authors_and_records(page, site):
+    # After the index was trimmed (no tables, badges or navigation), what people search for is still found;
+    # a term's own page ranks above its sub-terms, whose titles hold the same words.
+    base, cat = site
+    assert "generated/taxonomy/attack_family/gradient-inversion.html" in search(page, base, "gradient inversion")[0]
+    assert any("generated/papers/morris2023vec2text.html" in h for h in search(page, base, "vec2text"))
+    assert "Matt Fredrikson" in cat.papers["fredrikson2015mi"].authors
+    assert any("generated/papers/fredrikson2015mi.html" in h for h in search(page, base, "Fredrikson"))
+    assert any("generated/datasets/celeba.html" in h for h in search(page, base, "CelebA")[:3])
+    assert "generated/metrics/psnr.html" in search(page, base, "PSNR")[0]
+    assert page.errors == []
+
+
 def expected_ids(cat, **chosen) -> set[str]:
     return {pid for pid, p in cat.papers.items() if all(value in getattr(p, facet) for facet, value in chosen.items())}
 

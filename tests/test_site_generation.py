@@ -455,7 +455,9 @@ def test_term_pages_are_searchable_but_their_paper_tables_are_not(real):
     _, files = real
     page = files["taxonomy/attack_family/gradient-inversion.md"]
     meta = yaml.safe_load(page.split("---")[1])
-    assert meta["search"] == {"boost": pages.TERM_BOOST}  # indexed (no exclude), ranked above single papers
+    assert meta["search"] == {"boost": pages.TOP_TERM_BOOST}  # indexed (no exclude), ranked above single papers
+    child = yaml.safe_load(files["taxonomy/attack_family/gradient-analytic.md"].split("---")[1])
+    assert child["search"] == {"boost": pages.TERM_BOOST} and pages.TERM_BOOST < pages.TOP_TERM_BOOST
     assert "exclude" not in yaml.safe_load(files["taxonomy/attack_family/index.md"].split("---")[1]).get("search", {})
     for table in re.findall(r"<table[^>]*>", page + files["taxonomy/attack_family/index.md"]):
         assert 'data-search-exclude="1"' in table

@@ -46,6 +46,8 @@ BRANCH = "main"
 WHATS_NEW_COUNT = 50
 SEARCH_EXCLUDE = {"search": {"exclude": True}}  # lists that repeat paper titles: keep them out of the index
 TERM_BOOST = 3  # search rank multiplier of taxonomy term pages (Material's `search.boost`)
+TOP_TERM_BOOST = 3.5  # a facet's top-level terms: "gradient inversion" ranked its sub-terms, whose titles
+# hold the same words, a hair above the term itself
 
 
 # --- links -----------------------------------------------------------------------------------------
@@ -416,7 +418,7 @@ def render_term(site: Site, facet: str, term_id: str) -> str:
     # Indexed for search, and boosted so that a search for a term's name ("federated", "gradient inversion")
     # puts its page first, above the many papers that use the words; the paper table stays out of the index
     # (data-search-exclude), so titles are not repeated there. The seed survey's sections rank below.
-    boost = TERM_BOOST - 1 if facet == "seed_section" else TERM_BOOST
+    boost = TERM_BOOST - 1 if facet == "seed_section" else (TERM_BOOST if term.parent else TOP_TERM_BOOST)
     return md_page(f"{term.label} ({site.facet_label(facet)})", body, {"search": {"boost": boost}})
 
 
