@@ -167,6 +167,36 @@ def test_search_finds_terms_papers_authors_and_records(page, site):
     assert page.errors == []
 
 
+def test_search_index_loads_only_when_a_reader_goes_for_search(page, site):
+    # The index is most of a first visit's bytes (1.2 MB, 380 KB gzipped), and most readers never search:
+    # it is fetched when the reader goes for the search box, and search then works as before.
+    base, cat = site
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if r.url.endswith("search/search_index.json") else None)
+    for path in ("index.html", f"generated/papers/{KNOWN}.html"):
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+    assert fetched == []
+    assert any("generated/papers/morris2023vec2text.html" in h for h in search(page, base, "vec2text"))
+    assert len(fetched) == 1
+    # On a phone the search button opens it.
+    phone = page.context.new_page()
+    phone.set_viewport_size(PHONE)
+    phone.goto(base + "generated/taxonomy/index.html")
+    phone.wait_for_load_state("networkidle")
+    assert len(fetched) == 1
+    phone.locator("label.md-header__button[for='__search']").click()
+    phone.locator(".md-search-result__meta", has_text="Type to start searching").wait_for(state="attached")
+    phone.locator("input.md-search__input").press_sequentially("Fredrikson", delay=20)
+    phone.locator(".md-search-result__item a[href*='fredrikson2015mi.html']").first.wait_for()
+    # A page opened from a search result gets the index at once, to highlight the words searched for.
+    opened = page.context.new_page()
+    opened.on("request", lambda r: fetched.append(r.url) if r.url.endswith("search/search_index.json") else None)
+    opened.goto(base + f"generated/papers/{KNOWN}.html?h=revealer")
+    opened.locator("article mark", has_text="Revealer").first.wait_for()
+    assert page.errors == []
+
+
 def expected_ids(cat, **chosen) -> set[str]:
     return {pid for pid, p in cat.papers.items() if all(value in getattr(p, facet) for facet, value in chosen.items())}
 
