@@ -498,6 +498,23 @@ def test_whats_new_dates_stay_on_one_line_on_a_phone(page, site):
     assert lines == 1
 
 
+def test_generated_pages_let_the_keyboard_skip_to_their_content(page, site):
+    # Material's "Skip to content" needs Markdown headings; generated pages had none, so the first Tab
+    # stops were the header and every navigation link.
+    base, _ = site
+    for path in (f"generated/papers/{KNOWN}.html", "generated/taxonomy/setting/federated.html", "index.html"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        page.keyboard.press("Tab")
+        first = page.evaluate("[document.activeElement.classList.contains('md-skip'), document.activeElement.textContent.trim()]")
+        assert first == [True, "Skip to content"], path
+        page.keyboard.press("Enter")
+        target = page.evaluate("location.hash")
+        assert target and page.locator(target).count() == 1, path
+        assert page.locator(target).locator("h1").count() + (page.locator(target).evaluate("e => e.tagName") == "H1") >= 1
+    assert page.errors == []
+
+
 def test_sortable_headings_are_buttons_a_keyboard_can_press(page, site):
     base, _ = site
     page.goto(base + "generated/taxonomy/setting/federated.html")
