@@ -392,6 +392,21 @@ def test_figures_keep_readable_labels_on_a_phone(page, site):
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
 
 
+def test_module_titles_break_between_words_on_a_phone(page, site):
+    base, _ = site
+    page.set_viewport_size(PHONE)
+    page.goto(base + "generated/reference/training_data_extraction.html")
+    title = page.locator("h1 code")
+    assert title.inner_text() == "mi_ref.training_data_extraction"
+    # Each piece between the break points sits on one line: no word is cut.
+    lines = title.evaluate(
+        "c => [...c.childNodes].filter(n => n.nodeType === 3).map(n => { const r = document.createRange();"
+        " r.selectNodeContents(n); return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"
+    )
+    assert lines and all(n == 1 for n in lines), lines
+    assert title.evaluate("c => c.getBoundingClientRect().right") <= PHONE["width"]
+
+
 def test_paper_facts_stack_on_a_phone(page, site):
     base, _ = site
     page.goto(base + f"generated/papers/{KNOWN}.html")
