@@ -141,7 +141,8 @@ def code_html(code: str, lexer) -> Markup:
 # unescaped, and metric definitions are contributed text, so its output is parsed and kept only when
 # every element and attribute is plain presentation MathML; anything else, or TeX it cannot parse,
 # is shown as its LaTeX source in a code span instead.
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.DOTALL)
+# Inline math may run over a line break (docstrings wrap long formulas) but not over a blank line.
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$((?:[^$\n]|\n(?![ \t]*\n))+?)\$", re.DOTALL)
 _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _MATHML_TAGS = frozenset([
     "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac", "msqrt",
@@ -186,6 +187,10 @@ def math_html(match: re.Match) -> str:
     """One _MATH match as MathML, or as escaped LaTeX source in a code span if it cannot be converted."""
     display = match.group(1) is not None
     mathml = _mathml(match.group(1) if display else match.group(2), display)
+    if mathml and not display:
+        # An inline formula cannot wrap; wider than a phone it pushed the page sideways. Its box scrolls
+        # instead (extra.css); the <math> itself keeps its own display, which MathML layout needs.
+        return f'<span class="mi-formula">{mathml}</span>'
     return mathml or f'<code class="mi-math">{html.escape(match.group(0), quote=False)}</code>'
 
 
