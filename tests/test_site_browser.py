@@ -163,7 +163,7 @@ def test_search_finds_terms_papers_authors_and_records(page, site):
     assert "Matt Fredrikson" in cat.papers["fredrikson2015mi"].authors
     assert any("generated/papers/fredrikson2015mi.html" in h for h in search(page, base, "Fredrikson"))
     assert any("generated/datasets/celeba.html" in h for h in search(page, base, "CelebA")[:3])
-    assert "generated/metrics/psnr.html" in search(page, base, "PSNR")[0]
+    assert any("generated/metrics/psnr.html" in h for h in search(page, base, "PSNR")[:3])
     assert page.errors == []
 
 
