@@ -437,6 +437,15 @@ def test_badges_and_matrix_numbers_are_readable(page, site):
         assert ratio >= 4.5, cls
 
 
+def test_explore_values_that_match_nothing_stay_readable(page, site):
+    base, _ = site
+    page.goto(base + "explore.html?kind=survey&setting=federated&modality=audio")
+    page.locator(".mi-explore-count").wait_for()
+    zero = page.locator(".mi-explore-filters label.mi-zero")
+    assert zero.count() > 0
+    assert zero.first.evaluate(CONTRAST_JS) >= 4.5
+
+
 def test_explore_filters_fold_away_on_a_phone_and_say_what_is_on(page, site):
     base, _ = site
     page.set_viewport_size(PHONE)
